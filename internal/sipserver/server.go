@@ -1,0 +1,302 @@
+package sipserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Listener is one address gopbx serves SIP on.
+type Listener struct {
+	Proto string // udp, tcp, tls, ws, wss
+	Addr  string // host:port
+	TLS   *tls.Config
+}
+
+// Options configure a Server.
+type Options struct {
+	UserAgent string
+	Log       *slog.Logger
+	// Supported lists the option tags gopbx implements; a request that
+	// Requires anything else is refused with 420.
+	Supported []string
+	// UDPBuffer is the SO_RCVBUF/SO_SNDBUF size for UDP sockets (default 4 MiB).
+	UDPBuffer int
+}
+
+// Server owns the sipgo user agent, its transports and the request routing.
+type Server struct {
+	log      *slog.Logger
+	ua       *sipgo.UserAgent
+	srv      *sipgo.Server
+	client   *sipgo.Client
+	uaName   atomic.Pointer[string]
+	supp     []string
+	udpBuf   int
+	handlers map[sip.RequestMethod]Handler
+	tracer   *tracer
+
+	mu        sync.Mutex
+	closers   []func() error
+	listening []Listener
+	wg        sync.WaitGroup
+	inflight  atomic.Int64
+}
+
+// knownMethods are the methods gopbx recognises; anything else is 501.
+var knownMethods = []sip.RequestMethod{
+	sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,
+	sip.SUBSCRIBE, sip.NOTIFY, sip.REFER, sip.INFO, sip.MESSAGE,
+	sip.PRACK, sip.UPDATE, sip.PUBLISH,
+}
+
+// New creates a server; call Handle for each served method, then Listen.
+func New(opts Options) (*Server, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		log:      log.With("component", "sip"),
+		supp:     opts.Supported,
+		udpBuf:   opts.UDPBuffer,
+		handlers: make(map[sip.RequestMethod]Handler),
+	}
+	if s.udpBuf == 0 {
+		s.udpBuf = 4 << 20
+	}
+	s.SetUserAgent(opts.UserAgent)
+	s.tracer = newTracer(s.log)
+
+	// sipgo logs every unparsable datagram at Error with its payload; that is
+	// peer misbehaviour, so it goes to our log at Debug through a filter.
+	sipgoLog := slog.New(levelShift{h: log.Handler()}).With("component", "sipgo")
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(opts.UserAgent),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipgoLog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipgoLog)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sipserver: new user agent: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipgoLog))
+	if err != nil {
+		return nil, fmt.Errorf("sipserver: new server: %w", err)
+	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipgoLog), sipgo.WithClientNAT())
+	if err != nil {
+		return nil, fmt.Errorf("sipserver: new client: %w", err)
+	}
+	s.ua, s.srv, s.client = ua, srv, client
+	for _, m := range knownMethods {
+		srv.OnRequest(m, s.serve)
+	}
+	srv.OnNoRoute(s.serve)
+	return s, nil
+}
+
+// SetUserAgent changes the Server/User-Agent value (core reload).
+func (s *Server) SetUserAgent(ua string) {
+	s.uaName.Store(&ua)
+}
+
+func (s *Server) userAgent() string { return *s.uaName.Load() }
+
+// Handle routes requests of method m to h. It must be called before Listen.
+func (s *Server) Handle(m sip.RequestMethod, h Handler) {
+	s.handlers[m] = h
+}
+
+// Allow is the value of the Allow header: the methods with a handler.
+func (s *Server) Allow() string {
+	var ms []string
+	for _, m := range knownMethods {
+		if _, ok := s.handlers[m]; ok {
+			ms = append(ms, string(m))
+		}
+	}
+	return strings.Join(ms, ", ")
+}
+
+// Supported is the value of the Supported header.
+func (s *Server) Supported() string { return strings.Join(s.supp, ", ") }
+
+// Client is the sipgo client sharing the server's transports, for requests
+// gopbx originates (qualify OPTIONS, calls, registrations).
+func (s *Server) Client() *sipgo.Client { return s.client }
+
+// Tracer controls `sip set debug`.
+func (s *Server) Tracer() *Tracer { return &Tracer{t: s.tracer} }
+
+// Listeners returns the addresses being served.
+func (s *Server) Listeners() []Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.listening)
+}
+
+// Listen opens every listener; it fails without serving any when one of
+// them cannot be opened, so a bad bind address is reported at start.
+func (s *Server) Listen(ctx context.Context, ls []Listener) error {
+	type opened struct {
+		l     Listener
+		pc    net.PacketConn
+		ln    net.Listener
+		serve func() error
+	}
+	var open []opened
+	closeAll := func() {
+		for _, o := range open {
+			if o.pc != nil {
+				o.pc.Close()
+			}
+			if o.ln != nil {
+				o.ln.Close()
+			}
+		}
+	}
+	for _, l := range ls {
+		switch l.Proto {
+		case "udp":
+			pc, err := listenUDP(ctx, l.Addr, s.udpBuf)
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("sipserver: listen udp %s: %w", l.Addr, err)
+			}
+			open = append(open, opened{l: l, pc: pc, serve: func() error { return s.srv.ServeUDP(pc) }})
+		case "tcp", "ws":
+			var lc net.ListenConfig
+			ln, err := lc.Listen(ctx, "tcp", l.Addr)
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("sipserver: listen %s %s: %w", l.Proto, l.Addr, err)
+			}
+			serve := func() error { return s.srv.ServeTCP(ln) }
+			if l.Proto == "ws" {
+				serve = func() error { return s.srv.ServeWS(ln) }
+			}
+			open = append(open, opened{l: l, ln: ln, serve: serve})
+		case "tls", "wss":
+			if l.TLS == nil {
+				closeAll()
+				return fmt.Errorf("sipserver: listen %s %s: no certificate configured", l.Proto, l.Addr)
+			}
+			var lc net.ListenConfig
+			raw, err := lc.Listen(ctx, "tcp", l.Addr)
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("sipserver: listen %s %s: %w", l.Proto, l.Addr, err)
+			}
+			ln := tls.NewListener(raw, l.TLS)
+			serve := func() error { return s.srv.ServeTLS(ln) }
+			if l.Proto == "wss" {
+				serve = func() error { return s.srv.ServeWSS(ln) }
+			}
+			open = append(open, opened{l: l, ln: ln, serve: serve})
+		default:
+			closeAll()
+			return fmt.Errorf("sipserver: listen %s: unknown protocol %q", l.Addr, l.Proto)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range open {
+		o := o
+		l := o.l
+		if o.pc != nil {
+			l.Addr = o.pc.LocalAddr().String()
+			s.closers = append(s.closers, o.pc.Close)
+		} else {
+			l.Addr = o.ln.Addr().String()
+			s.closers = append(s.closers, o.ln.Close)
+		}
+		s.listening = append(s.listening, l)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := o.serve(); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("listener stopped", "proto", l.Proto, "addr", l.Addr, "error", err)
+			}
+		}()
+		s.log.Info("listening", "proto", l.Proto, "addr", l.Addr)
+	}
+	return nil
+}
+
+// Shutdown closes the listeners, waits up to ctx for running handlers, then
+// closes the transports.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.mu.Unlock()
+	for _, c := range closers {
+		c()
+	}
+	s.tracer.close()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			s.ua.Close()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	s.wg.Wait()
+	return s.ua.Close()
+}
+
+// serve is sipgo's entry point for every request.
+func (s *Server) serve(req *sip.Request, tx sip.ServerTransaction) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	r := &Request{Request: req, Tx: tx, srv: s}
+	r.Log = s.log.With("call_id", callID(req), "method", string(req.Method), "src", req.Source())
+	defer func() {
+		if p := recover(); p != nil {
+			r.Log.Error("handler panic", "panic", p)
+			if !r.responded && !req.IsAck() {
+				r.Respond(500, "Internal Server Error")
+			}
+		}
+	}()
+	if !s.validate(r) {
+		return
+	}
+	h, ok := s.handlers[req.Method]
+	if !ok {
+		if slices.Contains(knownMethods, req.Method) {
+			if !req.IsAck() {
+				r.Respond(405, "Method Not Allowed", sip.NewHeader("Allow", s.Allow()))
+			}
+			return
+		}
+		r.Respond(501, "Not Implemented", sip.NewHeader("Allow", s.Allow()))
+		return
+	}
+	h.ServeSIP(context.Background(), r)
+	if !r.responded && !req.IsAck() && tx != nil {
+		r.Log.Error("handler returned without a final response")
+		r.Respond(500, "Internal Server Error")
+	}
+}
+
+func callID(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}

@@ -1,0 +1,33 @@
+package sipserver
+
+import (
+	"context"
+	"net"
+	"syscall"
+)
+
+// listenUDP opens a UDP socket with large kernel buffers. sipgo never sets
+// SO_RCVBUF; with the 212 KB default a burst of REGISTERs overflows the queue
+// at about 5,000/s (research/sipgo.md), with 4 MiB it stays clean at 10,000/s.
+func listenUDP(ctx context.Context, addr string, buf int) (net.PacketConn, error) {
+	lc := net.ListenConfig{
+		Control: func(network, address string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				// SO_*BUFFORCE exceeds rmem_max when we have CAP_NET_ADMIN;
+				// fall back to the capped option otherwise.
+				if e := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, buf); e != nil {
+					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, buf)
+				}
+				if e := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUFFORCE, buf); e != nil {
+					syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, buf)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		},
+	}
+	return lc.ListenPacket(ctx, "udp", addr)
+}
