@@ -3,9 +3,9 @@ package registrar
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -131,7 +131,7 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	key := aor
-	if len(ep.AORs) > 0 && !contains(ep.AORs, aor) {
+	if len(ep.AORs) > 0 && !slices.Contains(ep.AORs, aor) {
 		key = ep.AORs[0]
 	}
 
@@ -358,20 +358,7 @@ func advertised(r *sipserver.Request) string {
 }
 
 func sortByUpdated(bs []location.Binding) {
-	for i := 1; i < len(bs); i++ {
-		for j := i; j > 0 && bs[j].Updated.Before(bs[j-1].Updated); j-- {
-			bs[j], bs[j-1] = bs[j-1], bs[j]
-		}
-	}
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	slices.SortFunc(bs, func(a, b location.Binding) int { return a.Updated.Compare(b.Updated) })
 }
 
 // ExpireLoop removes expired bindings every interval until ctx ends.
@@ -398,6 +385,3 @@ func (rg *Registrar) ExpireLoop(ctx context.Context, every time.Duration) {
 }
 
 var _ sipserver.Handler = (*Registrar)(nil)
-
-// errString keeps fmt imported for future wrapping.
-var _ = fmt.Sprintf
