@@ -26,9 +26,9 @@ type Request struct {
 	Tx  sip.ServerTransaction
 	Log *slog.Logger // carries call_id, method and source
 
-	srv       *Server
+	srv        *Server
 	forceRport bool
-	responded bool
+	responded  bool
 }
 
 // ForceRport makes responses go to the source port of the request even when
