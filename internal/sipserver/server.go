@@ -169,7 +169,7 @@ func (s *Server) Listen(ctx context.Context, ls []Listener) error {
 	for _, l := range ls {
 		switch l.Proto {
 		case "udp":
-			pc, err := listenUDP(ctx, l.Addr, s.udpBuf)
+			pc, err := listenUDP(ctx, netFor("udp", l.Addr), l.Addr, s.udpBuf)
 			if err != nil {
 				closeAll()
 				return fmt.Errorf("sipserver: listen udp %s: %w", l.Addr, err)
@@ -177,7 +177,7 @@ func (s *Server) Listen(ctx context.Context, ls []Listener) error {
 			open = append(open, opened{l: l, pc: pc, serve: func() error { return s.srv.ServeUDP(pc) }})
 		case "tcp", "ws":
 			var lc net.ListenConfig
-			ln, err := lc.Listen(ctx, "tcp", l.Addr)
+			ln, err := lc.Listen(ctx, netFor("tcp", l.Addr), l.Addr)
 			if err != nil {
 				closeAll()
 				return fmt.Errorf("sipserver: listen %s %s: %w", l.Proto, l.Addr, err)
@@ -193,7 +193,7 @@ func (s *Server) Listen(ctx context.Context, ls []Listener) error {
 				return fmt.Errorf("sipserver: listen %s %s: no certificate configured", l.Proto, l.Addr)
 			}
 			var lc net.ListenConfig
-			raw, err := lc.Listen(ctx, "tcp", l.Addr)
+			raw, err := lc.Listen(ctx, netFor("tcp", l.Addr), l.Addr)
 			if err != nil {
 				closeAll()
 				return fmt.Errorf("sipserver: listen %s %s: %w", l.Proto, l.Addr, err)
@@ -299,4 +299,17 @@ func callID(req *sip.Request) string {
 		return h.Value()
 	}
 	return ""
+}
+
+// netFor pins an IPv4 literal (0.0.0.0 included) to the IPv4 stack, so
+// "0.0.0.0:5060" does not silently become a dual-stack [::]:5060 socket.
+func netFor(base, addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return base
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
+		return base + "4"
+	}
+	return base
 }

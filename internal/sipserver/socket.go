@@ -9,7 +9,7 @@ import (
 // listenUDP opens a UDP socket with large kernel buffers. sipgo never sets
 // SO_RCVBUF; with the 212 KB default a burst of REGISTERs overflows the queue
 // at about 5,000/s (research/sipgo.md), with 4 MiB it stays clean at 10,000/s.
-func listenUDP(ctx context.Context, addr string, buf int) (net.PacketConn, error) {
+func listenUDP(ctx context.Context, network, addr string, buf int) (net.PacketConn, error) {
 	lc := net.ListenConfig{
 		Control: func(network, address string, c syscall.RawConn) error {
 			var serr error
@@ -29,5 +29,5 @@ func listenUDP(ctx context.Context, addr string, buf int) (net.PacketConn, error
 			return serr
 		},
 	}
-	return lc.ListenPacket(ctx, "udp", addr)
+	return lc.ListenPacket(ctx, network, addr)
 }
