@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gopbx/gopbx/internal/location"
+)
+
+// stmts are the writer's prepared statements, bound to its connection.
+type stmts struct {
+	locUpdate *sql.Stmt
+	locUpsert *sql.Stmt
+	locDelete *sql.Stmt
+}
+
+func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		// Most writes are refreshes of an existing row: an UPDATE finds it
+		// with one primary-key search, where an upsert first tries to insert.
+		{&s.locUpdate, `UPDATE location SET received = ?, transport = ?, local_addr = ?, path = ?,
+	call_id = ?, cseq = ?, expires = ?, q = ?, instance_id = ?, reg_id = ?, user_agent = ?,
+	updated = ?, node = ?
+WHERE aor = ? AND contact = ?`},
+		{&s.locUpsert, `INSERT INTO location (aor, contact, received, transport, local_addr, path,
+	call_id, cseq, expires, q, instance_id, reg_id, user_agent, updated, node)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (aor, contact) DO UPDATE SET
+	received = excluded.received, transport = excluded.transport,
+	local_addr = excluded.local_addr, path = excluded.path,
+	call_id = excluded.call_id, cseq = excluded.cseq, expires = excluded.expires,
+	q = excluded.q, instance_id = excluded.instance_id, reg_id = excluded.reg_id,
+	user_agent = excluded.user_agent, updated = excluded.updated, node = excluded.node`},
+		{&s.locDelete, `DELETE FROM location WHERE aor = ? AND contact = ?`},
+	} {
+		st, err := conn.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (s *stmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.locUpdate, s.locUpsert, s.locDelete} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// locationBackend makes location.Memory's changes durable through the
+// writer.
+type locationBackend struct{ w *writer }
+
+func (lb locationBackend) Write(ctx context.Context, changes ...location.Change) error {
+	return lb.w.do(ctx, changesOp(changes))
+}
+
+// changesOp applies location changes in order.
+type changesOp []location.Change
+
+func (o changesOp) run(ctx context.Context, s *stmts) error {
+	for i := range o {
+		if err := putLocation(ctx, s, &o[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func putLocation(ctx context.Context, s *stmts, c *location.Change) error {
+	for _, contact := range c.Delete {
+		if _, err := s.locDelete.ExecContext(ctx, c.AOR, contact); err != nil {
+			return fmt.Errorf("sqlite: delete location %s %s: %w", c.AOR, contact, err)
+		}
+	}
+	for i := range c.Put {
+		b := &c.Put[i]
+		res, err := s.locUpdate.ExecContext(ctx, b.Received, b.Transport, b.LocalAddr, b.Path,
+			b.CallID, int64(b.CSeq), unixNano(b.Expires), b.Q, b.InstanceID, int64(b.RegID),
+			b.UserAgent, unixNano(b.Updated), b.Node, b.AOR, b.Contact)
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err == nil && n == 0 {
+			_, err = s.locUpsert.ExecContext(ctx, b.AOR, b.Contact, b.Received, b.Transport,
+				b.LocalAddr, b.Path, b.CallID, int64(b.CSeq), unixNano(b.Expires), b.Q,
+				b.InstanceID, int64(b.RegID), b.UserAgent, unixNano(b.Updated), b.Node)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: put location %s %s: %w", b.AOR, b.Contact, err)
+		}
+	}
+	return nil
+}
+
+// loadBindings reads the whole location table, expired rows included.
+func loadBindings(ctx context.Context, conn *sql.Conn) ([]location.Binding, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT aor, contact, received, transport, local_addr, path,
+	call_id, cseq, expires, q, instance_id, reg_id, user_agent, updated, node FROM location`)
+	if err != nil {
+		return nil, fmt.Errorf("load location: %w", err)
+	}
+	defer rows.Close()
+	var out []location.Binding
+	for rows.Next() {
+		var (
+			b                location.Binding
+			cseq, expires    int64
+			regID, updatedNS int64
+		)
+		if err := rows.Scan(&b.AOR, &b.Contact, &b.Received, &b.Transport, &b.LocalAddr, &b.Path,
+			&b.CallID, &cseq, &expires, &b.Q, &b.InstanceID, &regID, &b.UserAgent, &updatedNS, &b.Node); err != nil {
+			return nil, fmt.Errorf("load location: %w", err)
+		}
+		b.CSeq = uint32(cseq)
+		b.RegID = int(regID)
+		b.Expires = fromUnixNano(expires)
+		b.Updated = fromUnixNano(updatedNS)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load location: %w", err)
+	}
+	return out, nil
+}
+
+// unixNano stores t as Unix nanoseconds; the zero Time is 0.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+var _ location.Backend = locationBackend{}
