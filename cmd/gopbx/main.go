@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // only served with -pprof
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,6 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	remote := fs.Bool("r", false, "attach a console to the running gopbx")
 	remoteExec := fs.String("rx", "", "run one console command on the running gopbx and exit")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060) for profiling")
 	// Accept -vvv and -rvvv like Asterisk by expanding them first.
 	args = expandShortFlags(args)
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +108,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		h = slog.NewJSONHandler(stderr, hopts)
 	}
 	log := slog.New(h)
+
+	if *pprofAddr != "" {
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				log.Error("pprof listener", "error", err)
+			}
+		}()
+	}
 
 	p, err := pbx.New(ctx, pbx.Options{
 		ConfDir: *confDir,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/location"
+	"github.com/gopbx/gopbx/internal/sipserver"
 )
 
 // Reachability is a contact's qualify state, named as Asterisk shows it.
@@ -195,9 +196,14 @@ func (q *Qualifier) options(ctx context.Context, b location.Binding, ep *endpoin
 	req.SetDestination(Destination(b, ep))
 
 	host, port := "", 0
-	if h, p, err := net.SplitHostPort(b.LocalAddr); err == nil {
-		host = h
-		port, _ = strconv.Atoi(p)
+	if transport == "UDP" && b.LocalAddr != "" {
+		// Send from the socket the phone registered to: a NAT only lets in
+		// packets from the address the phone's own packets went to.
+		host, port = sipserver.Advertised(b.LocalAddr, req.Destination())
+		if h, p, err := net.SplitHostPort(b.LocalAddr); err == nil {
+			req.Laddr.IP = net.ParseIP(h)
+			req.Laddr.Port, _ = strconv.Atoi(p)
+		}
 	}
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: transport, Host: host, Port: port}
 	via.Params.Add("branch", sip.GenerateBranchN(16))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -266,7 +265,7 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 	}
 	now := rg.now()
 	transport := strings.ToLower(r.Transport())
-	local := advertised(r)
+	local := r.LocalAddr()
 
 	if len(contacts) == 0 && !star {
 		// A query: return the current bindings.
@@ -340,21 +339,6 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 		}
 		return put, del, nil
 	})
-}
-
-// advertised is our address as the phone addressed us: the Request-URI's
-// host:port when it is an IP literal, which is right even on a wildcard
-// listener where the socket's address says 0.0.0.0.
-func advertised(r *sipserver.Request) string {
-	host := r.Recipient.Host
-	if net.ParseIP(host) == nil {
-		return ""
-	}
-	port := r.Recipient.Port
-	if port == 0 {
-		port = sip.DefaultPort(r.Transport())
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 func sortByUpdated(bs []location.Binding) {

@@ -29,6 +29,19 @@ type Request struct {
 	srv        *Server
 	forceRport bool
 	responded  bool
+	reply      func(*sip.Response) error // fast path: write from the socket directly
+	local      string                    // our socket's address
+}
+
+// LocalAddr is the address of our socket the request arrived on
+// ("0.0.0.0:5060" on a wildcard listener), or "" when unknown.
+func (r *Request) LocalAddr() string {
+	if r.local == "" && r.Tx != nil {
+		if c, ok := r.Tx.(interface{ Connection() sip.Connection }); ok && c.Connection() != nil {
+			r.local = c.Connection().LocalAddr().String()
+		}
+	}
+	return r.local
 }
 
 // ForceRport makes responses go to the source port of the request even when
@@ -58,11 +71,14 @@ func (r *Request) Send(res *sip.Response) error {
 	if ua := r.srv.userAgent(); ua != "" && res.GetHeader("Server") == nil {
 		res.AppendHeader(sip.NewHeader("Server", ua))
 	}
-	if r.forceRport && !sip.IsReliable(r.Transport()) {
-		res.SetDestination(r.Source())
-	}
 	if res.StatusCode >= 200 {
 		r.responded = true
+	}
+	if r.reply != nil {
+		return r.reply(res)
+	}
+	if r.forceRport && !sip.IsReliable(r.Transport()) {
+		res.SetDestination(r.Source())
 	}
 	if r.Tx == nil {
 		return r.srv.ua.TransportLayer().WriteMsg(res)

@@ -33,6 +33,9 @@ type Options struct {
 	Supported []string
 	// UDPBuffer is the SO_RCVBUF/SO_SNDBUF size for UDP sockets (default 4 MiB).
 	UDPBuffer int
+	// NoFastPath sends UDP REGISTER and OPTIONS through sipgo's transaction
+	// layer like every other request (see fastpath.go).
+	NoFastPath bool
 }
 
 // Server owns the sipgo user agent, its transports and the request routing.
@@ -52,6 +55,10 @@ type Server struct {
 	listening []Listener
 	wg        sync.WaitGroup
 	inflight  atomic.Int64
+	udpConns  map[string]net.PacketConn // by local address, for the fast path
+	fast      *fastPath
+	fastOnce  sync.Once
+	dropped   atomic.Int64 // datagrams dropped because the fast path was full
 }
 
 // knownMethods are the methods gopbx recognises; anything else is 501.
@@ -72,6 +79,10 @@ func New(opts Options) (*Server, error) {
 		supp:     opts.Supported,
 		udpBuf:   opts.UDPBuffer,
 		handlers: make(map[sip.RequestMethod]Handler),
+		udpConns: make(map[string]net.PacketConn),
+	}
+	if !opts.NoFastPath {
+		s.fast = newFastPath(s)
 	}
 	if s.udpBuf == 0 {
 		s.udpBuf = 4 << 20
@@ -85,7 +96,7 @@ func New(opts Options) (*Server, error) {
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(opts.UserAgent),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipgoLog)),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipgoLog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipgoLog), sip.WithTransportLayerReadFilter(s.filter)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sipserver: new user agent: %w", err)
@@ -209,6 +220,9 @@ func (s *Server) Listen(ctx context.Context, ls []Listener) error {
 			return fmt.Errorf("sipserver: listen %s: unknown protocol %q", l.Addr, l.Proto)
 		}
 	}
+	if s.fast != nil {
+		s.fastOnce.Do(func() { s.fast.start(context.WithoutCancel(ctx)) })
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, o := range open {
@@ -216,6 +230,7 @@ func (s *Server) Listen(ctx context.Context, ls []Listener) error {
 		l := o.l
 		if o.pc != nil {
 			l.Addr = o.pc.LocalAddr().String()
+			s.udpConns[l.Addr] = o.pc
 			s.closers = append(s.closers, o.pc.Close)
 		} else {
 			l.Addr = o.ln.Addr().String()
@@ -245,6 +260,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c()
 	}
 	s.tracer.close()
+	s.wg.Wait() // read loops have ended: nothing feeds the fast path any more
+	if s.fast != nil {
+		s.fastOnce.Do(func() {}) // never started: nothing to stop
+		done := make(chan struct{})
+		go func() { s.fast.stopOnce(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for s.inflight.Load() > 0 {
@@ -255,16 +280,32 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	s.wg.Wait()
 	return s.ua.Close()
+}
+
+// Dropped is the number of datagrams refused because the request workers
+// were all busy and their queue full.
+func (s *Server) Dropped() int64 { return s.dropped.Load() }
+
+func (s *Server) udpConn(local string) net.PacketConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.udpConns[local]
 }
 
 // serve is sipgo's entry point for every request.
 func (s *Server) serve(req *sip.Request, tx sip.ServerTransaction) {
-	s.inflight.Add(1)
-	defer s.inflight.Add(-1)
 	r := &Request{Request: req, Tx: tx, srv: s}
 	r.Log = s.log.With("call_id", callID(req), "method", string(req.Method), "src", req.Source())
+	s.dispatch(r)
+}
+
+// dispatch validates r and runs its handler; it makes sure a final response
+// is sent whatever the handler does.
+func (s *Server) dispatch(r *Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	req := r.Request
 	defer func() {
 		if p := recover(); p != nil {
 			r.Log.Error("handler panic", "panic", p)
@@ -288,7 +329,7 @@ func (s *Server) serve(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	h.ServeSIP(context.Background(), r)
-	if !r.responded && !req.IsAck() && tx != nil {
+	if !r.responded && !req.IsAck() {
 		r.Log.Error("handler returned without a final response")
 		r.Respond(500, "Internal Server Error")
 	}

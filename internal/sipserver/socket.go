@@ -2,6 +2,7 @@ package sipserver
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"syscall"
 )
@@ -30,4 +31,28 @@ func listenUDP(ctx context.Context, network, addr string, buf int) (net.PacketCo
 		},
 	}
 	return lc.ListenPacket(ctx, network, addr)
+}
+
+// Advertised returns the host and port to put in Via/Contact of a request
+// leaving socket local ("ip:port") towards remote: the socket's own IP, or
+// for a wildcard socket the source IP the kernel routes remote from (found
+// with an unconnected-then-connected UDP socket; no packet is sent).
+func Advertised(local, remote string) (string, int) {
+	h, p, err := net.SplitHostPort(local)
+	if err != nil {
+		return "", 0
+	}
+	port := 0
+	fmt.Sscan(p, &port)
+	ip := net.ParseIP(h)
+	if ip != nil && !ip.IsUnspecified() {
+		return h, port
+	}
+	c, err := net.Dial("udp", remote)
+	if err != nil {
+		return "", port
+	}
+	defer c.Close()
+	src, _, _ := net.SplitHostPort(c.LocalAddr().String())
+	return src, port
 }

@@ -1,0 +1,285 @@
+package sipserver
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// The fast path serves UDP REGISTER and OPTIONS without sipgo's transaction
+// layer. sipgo keeps every completed server transaction for Timer J (32 s)
+// at about 4 KB each and starts a goroutine per packet; at 10,000
+// registrations/s that is gigabytes of heap and most of the CPU in GC and
+// stack growth (research/sipgo.md, and our own profile). These requests
+// need no transaction state beyond absorbing retransmissions, so:
+//
+//   - the UDP read loop hands the datagram to a fixed pool of workers
+//     (bounded queue: when it is full the datagram is dropped and the
+//     phone's retransmission comes back later, which is overload control);
+//   - a worker parses, validates and runs the handler, then writes the
+//     response from the same socket;
+//   - final responses are kept for retransTTL, keyed like an RFC 3261
+//     §17.2.3 server transaction, and a retransmission gets the stored
+//     bytes again; one arriving while the original is still being handled
+//     is dropped.
+const (
+	retransTTL   = 8 * time.Second // covers T1 retransmissions at 0.5, 1, 2 and 4 s
+	fastWorkers  = 128             // REGISTER waits for the SQLite group commit
+	fastQueueLen = 8192
+)
+
+type fastJob struct {
+	data []byte
+	from net.Addr
+	pc   net.PacketConn
+}
+
+type fastPath struct {
+	s     *Server
+	queue chan fastJob
+	cache *retransCache
+	bufs  sync.Pool
+	wg    sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+func newFastPath(s *Server) *fastPath {
+	f := &fastPath{
+		s:     s,
+		queue: make(chan fastJob, fastQueueLen),
+		cache: newRetransCache(),
+	}
+	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	return f
+}
+
+func (f *fastPath) start(ctx context.Context) {
+	for i := 0; i < fastWorkers; i++ {
+		f.wg.Add(1)
+		go f.worker()
+	}
+	go f.cache.sweep(ctx)
+}
+
+// stopOnce drains the queue and stops the workers; the read loops must have
+// ended first.
+func (f *fastPath) stopOnce() {
+	f.closeOnce.Do(func() { close(f.queue) })
+	f.wg.Wait()
+}
+
+// isFast reports whether a datagram is a request the fast path serves.
+func isFast(data []byte) bool {
+	return bytes.HasPrefix(data, []byte("REGISTER ")) || bytes.HasPrefix(data, []byte("OPTIONS "))
+}
+
+// filter is sipgo's read hook: it takes fast-path datagrams away from sipgo
+// (returning nil) and lets everything else through unchanged.
+func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if s.fast == nil || info.Transport != "UDP" || !isFast(data) {
+		return data, nil
+	}
+	pc := s.udpConn(info.LocalAddr.String())
+	if pc == nil {
+		return data, nil
+	}
+	bp := s.fast.bufs.Get().(*[]byte)
+	buf := append((*bp)[:0], data...)
+	select {
+	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, pc: pc}:
+	default:
+		s.dropped.Add(1)
+		*bp = buf
+		s.fast.bufs.Put(bp)
+	}
+	return nil, nil
+}
+
+func (f *fastPath) worker() {
+	defer f.wg.Done()
+	parser := sip.NewParser()
+	for job := range f.queue {
+		f.handle(parser, job)
+		b := job.data[:0]
+		f.bufs.Put(&b)
+	}
+}
+
+func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
+	s := f.s
+	msg, err := parser.ParseSIP(job.data)
+	if err != nil {
+		s.log.Debug("unparsable request dropped", "src", job.from.String(), "error", err)
+		return
+	}
+	req, ok := msg.(*sip.Request)
+	if !ok {
+		return
+	}
+	src := job.from.String()
+	req.SetTransport("UDP")
+	req.SetSource(src)
+	via := req.Via()
+	if via == nil {
+		return // no Via: nowhere to send a response (RFC 3261 §18.2.1)
+	}
+	key := txKey(req, via, src)
+	if cached, state := f.cache.begin(key); state == inFlight {
+		return
+	} else if state == done {
+		f.write(job.pc, cached, job.from, req)
+		return
+	}
+	r := &Request{Request: req, srv: s, local: job.pc.LocalAddr().String()}
+	r.Log = s.log.With("call_id", callID(req), "method", string(req.Method), "src", src)
+	var final []byte
+	r.reply = func(res *sip.Response) error {
+		var buf bytes.Buffer
+		res.StringWrite(&buf)
+		b := buf.Bytes()
+		if res.StatusCode >= 200 {
+			final = b
+		}
+		dst := job.from
+		if !r.forceRport {
+			dst = viaDest(via, job.from)
+		}
+		return f.write(job.pc, b, dst, req)
+	}
+	s.dispatch(r)
+	f.cache.finish(key, final)
+}
+
+func (f *fastPath) write(pc net.PacketConn, b []byte, to net.Addr, req *sip.Request) error {
+	_, err := pc.WriteTo(b, to)
+	if err == nil {
+		f.s.tracer.trace(true, "UDP", pc.LocalAddr().String(), to.String(), b)
+	}
+	return err
+}
+
+// viaDest is RFC 3261 §18.2.2 with RFC 3581: the source IP, and the source
+// port when the Via asked for rport, else the Via's sent-by port.
+func viaDest(via *sip.ViaHeader, from net.Addr) net.Addr {
+	if via.Params.Has("rport") {
+		return from
+	}
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return from
+	}
+	port := via.Port
+	if port == 0 {
+		port = 5060
+	}
+	return &net.UDPAddr{IP: ua.IP, Port: port, Zone: ua.Zone}
+}
+
+// txKey identifies a server transaction (RFC 3261 §17.2.3: branch, sent-by,
+// method; the source guards against branch collisions between phones).
+func txKey(req *sip.Request, via *sip.ViaHeader, src string) string {
+	branch, _ := via.Params.Get("branch")
+	if branch == "" {
+		// RFC 2543 client: fall back to Call-ID and CSeq.
+		if cs := req.CSeq(); cs != nil {
+			branch = callID(req) + "/" + strconv.FormatUint(uint64(cs.SeqNo), 10)
+		}
+	}
+	return src + "|" + string(req.Method) + "|" + via.Host + ":" + strconv.Itoa(via.Port) + "|" + branch
+}
+
+type cacheState int
+
+const (
+	fresh cacheState = iota
+	inFlight
+	done
+)
+
+type cacheEntry struct {
+	res     []byte // nil while in flight
+	expires int64
+}
+
+const cacheShards = 64
+
+// retransCache remembers recent final responses of fast-path transactions.
+type retransCache struct {
+	shards [cacheShards]struct {
+		mu sync.Mutex
+		m  map[string]cacheEntry
+	}
+}
+
+func newRetransCache() *retransCache {
+	c := &retransCache{}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]cacheEntry)
+	}
+	return c
+}
+
+func (c *retransCache) shard(key string) int {
+	var h uint32 = 2166136261
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return int(h % cacheShards)
+}
+
+// begin reports whether key is new (and marks it in flight), in flight, or
+// done (with the stored response).
+func (c *retransCache) begin(key string) ([]byte, cacheState) {
+	sh := &c.shards[c.shard(key)]
+	now := time.Now().UnixNano()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.m[key]; ok && e.expires > now {
+		if e.res == nil {
+			return nil, inFlight
+		}
+		return e.res, done
+	}
+	sh.m[key] = cacheEntry{expires: now + int64(retransTTL)}
+	return nil, fresh
+}
+
+func (c *retransCache) finish(key string, res []byte) {
+	sh := &c.shards[c.shard(key)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if res == nil {
+		delete(sh.m, key)
+		return
+	}
+	sh.m[key] = cacheEntry{res: res, expires: time.Now().UnixNano() + int64(retransTTL)}
+}
+
+func (c *retransCache) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now().UnixNano()
+		for i := range c.shards {
+			sh := &c.shards[i]
+			sh.mu.Lock()
+			for k, e := range sh.m {
+				if e.expires <= now {
+					delete(sh.m, k)
+				}
+			}
+			sh.mu.Unlock()
+		}
+	}
+}
