@@ -170,6 +170,14 @@ func TestRegister(t *testing.T) {
 			t.Fatalf("remove_existing: %q\n%s", got, res)
 		}
 	})
+	t.Run("retransmission gets the same answer", func(t *testing.T) {
+		msg := reg{aor: "1000", callID: "rt", cseq: 7, contacts: []string{"<sip:1000@127.0.0.1:5075>"}}.String()
+		first := c.Exchange(msg)
+		again := c.Exchange(msg) // same branch: absorbed, not re-applied (which would be 500 out of order)
+		if siptest.Status(first) != "SIP/2.0 200 OK" || first != again {
+			t.Fatalf("retransmission answered differently:\n%s\n---\n%s", first, again)
+		}
+	})
 	t.Run("unknown aor", func(t *testing.T) {
 		step(t, reg{aor: "9999", callID: "u", cseq: 1, contacts: []string{"<sip:9999@127.0.0.1:5090>"}}, "SIP/2.0 404 Not Found")
 	})

@@ -15,10 +15,10 @@ import (
 )
 
 // startServer serves OPTIONS and REGISTER on 127.0.0.1 with random ports.
-func startServer(t *testing.T) (udp, tcp string) {
+func startServer(t *testing.T, noFast bool) (udp, tcp string) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := New(Options{UserAgent: "gopbx-test", Log: log, Supported: []string{"path"}})
+	s, err := New(Options{UserAgent: "gopbx-test", Log: log, Supported: []string{"path"}, NoFastPath: noFast})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +129,17 @@ func statusLine(res string) string {
 	return line
 }
 
+// TestValidation runs every case over TCP, over UDP through the fast path
+// (OPTIONS, REGISTER) or sipgo's transactions (the rest), and over UDP with
+// the fast path off, so both request paths answer alike.
 func TestValidation(t *testing.T) {
-	udp, tcp := startServer(t)
+	for _, noFast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("nofastpath=%v", noFast), func(t *testing.T) { testValidation(t, noFast) })
+	}
+}
+
+func testValidation(t *testing.T, noFast bool) {
+	udp, tcp := startServer(t, noFast)
 	cases := []struct {
 		name string
 		msg  func(via string) string
@@ -182,7 +191,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestRportResponse(t *testing.T) {
-	udp, _ := startServer(t)
+	udp, _ := startServer(t, false)
 	res := exchangeUDP(t, udp, request("OPTIONS", "UDP", ""))
 	if !strings.Contains(res, ";rport=") || !strings.Contains(res, ";received=127.0.0.1") {
 		t.Fatalf("Via lacks rport/received:\n%s", res)
