@@ -1,0 +1,56 @@
+# gopbx build and test entry points. `make test` is what CI runs (.ci/run).
+
+GO        ?= go
+BIN       ?= bin/gopbx
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1s
+
+# Packages whose code runs on many goroutines at once get the race detector.
+# Only directories that exist are listed, so the target works while the tree
+# is still being filled in.
+RACE_DIRS = $(wildcard internal/sipserver internal/registrar internal/location internal/storage)
+RACE_PKGS = $(if $(RACE_DIRS),$(shell $(GO) list -e $(addsuffix /...,$(addprefix ./,$(RACE_DIRS)))))
+ALL_PKGS  = $(shell $(GO) list -e ./...)
+REST_PKGS = $(filter-out $(RACE_PKGS),$(ALL_PKGS))
+
+.PHONY: all build test test-deps vet test-race test-rest test-integration fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gopbx
+
+test-deps:
+	./scripts/install-test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+# go test runs no benchmark without -bench, so `make test` never does.
+test-race:
+	$(if $(RACE_PKGS),$(GO) test -race -count=1 -timeout 4m $(RACE_PKGS),@echo "test-race: no concurrent core packages yet")
+
+# Everything else, including the real-peer integration tests in ./test/...
+# (./test/harness checks the harness itself against Kamailio).
+test-rest:
+	$(GO) test -count=1 -timeout 5m $(REST_PKGS)
+
+test-integration:
+	$(GO) test -count=1 -timeout 5m -v ./test/...
+
+test: test-deps vet test-race test-rest
+
+# Runs every Fuzz target of every package for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $(ALL_PKGS); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(ALL_PKGS)
+
+clean:
+	rm -rf bin
