@@ -349,7 +349,7 @@ func (p *PBX) showEndpoints(ctx context.Context, w io.Writer, only string) error
 			fmt.Fprintf(w, "        Aor:  %-53s %d\n", a, ep.MaxContacts)
 			for _, b := range contacts {
 				if b.AOR == a {
-					p.writeContact(w, b, ep)
+					p.writeContact(w, "      ", b, ep)
 				}
 			}
 		}
@@ -385,7 +385,7 @@ func (p *PBX) showEndpoints(ctx context.Context, w io.Writer, only string) error
 	return nil
 }
 
-func (p *PBX) writeContact(w io.Writer, b location.Binding, ep *endpoint.Endpoint) {
+func (p *PBX) writeContact(w io.Writer, indent string, b location.Binding, ep *endpoint.Endpoint) {
 	status, rtt := "NonQual", "nan"
 	if ep != nil && ep.QualifyFrequency > 0 {
 		status = "Unknown"
@@ -400,7 +400,7 @@ func (p *PBX) writeContact(w io.Writer, b location.Binding, ep *endpoint.Endpoin
 	}
 	h := fnv.New32a()
 	io.WriteString(h, b.AOR+b.Contact)
-	fmt.Fprintf(w, "      Contact:  %-42s %08x %-8s %10s\n", b.AOR+"/"+b.Contact, h.Sum32(), status, rtt)
+	fmt.Fprintf(w, "%sContact:  %-42s %08x %-8s %10s\n", indent, b.AOR+"/"+b.Contact, h.Sum32(), status, rtt)
 }
 
 func (p *PBX) showContacts(ctx context.Context, w io.Writer) error {
@@ -419,7 +419,7 @@ func (p *PBX) showContacts(ctx context.Context, w io.Writer) error {
 		}
 		n++
 		fmt.Fprintln(w)
-		p.writeContact(w, b, p.endpoints().ByAOR(b.AOR))
+		p.writeContact(w, "  ", b, p.endpoints().ByAOR(b.AOR))
 	}
 	if n == 0 {
 		fmt.Fprintln(w, "\nNo objects found.")
@@ -454,7 +454,7 @@ func (p *PBX) showAORs(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "\n      Aor:  %-53s %d\n", a, owner[a].MaxContacts)
 		bs, _ := p.store.Lookup(ctx, a)
 		for _, b := range bs {
-			p.writeContact(w, b, owner[a])
+			p.writeContact(w, "    ", b, owner[a])
 		}
 	}
 	if len(names) == 0 {
