@@ -79,6 +79,11 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 		return nil, fmt.Errorf("pbx: data directory: %w", err)
 	}
 	p.confDir = opts.ConfDir
+	if p.confDir != "" {
+		if st, err := os.Stat(p.confDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("pbx: config directory %s: not a readable directory", p.confDir)
+		}
+	}
 	if p.confDir == "" {
 		dir, users, err := demo.Setup(opts.DataDir)
 		if err != nil {
@@ -92,6 +97,9 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 	logDiags(p.log, warns)
 	if err != nil {
 		return nil, fmt.Errorf("pbx: configuration: %w", err)
+	}
+	if cfg.SIP == nil && cfg.PJSIP == nil {
+		p.log.Warn("no sip.conf or pjsip.conf in the config directory: no endpoints", "dir", p.confDir)
 	}
 	p.cfg.Store(cfg)
 	p.reload.Store(time.Now().UnixNano())

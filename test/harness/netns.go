@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Network namespaces give a test real routing: a phone behind a NAT, an
@@ -186,23 +188,40 @@ func (ns *Netns) MustRun(t testing.TB, argv ...string) string {
 // Do runs fn on an OS thread that has entered the namespace, so the
 // sockets fn opens belong to it; they keep working from any goroutine
 // afterwards. Goroutines fn starts run outside the namespace. fn must not
-// call t.Fatal. The thread is never unlocked, so Go discards it instead of
-// reusing a thread in the wrong namespace.
+// call t.Fatal.
+//
+// The thread returns to its namespace afterwards and lives on. It must:
+// children get Pdeathsig, which fires when the *thread* that forked them
+// exits, and Go may have forked one on this very thread earlier. Only if
+// the way back fails is the thread left locked, for Go to discard.
 func (ns *Netns) Do(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		home, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("harness: netns: %w", err)
+			return
+		}
+		defer home.Close()
 		f, err := os.Open(filepath.Join(netnsRunDir, ns.Name))
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("harness: netns %s: %w", ns.Name, err)
 			return
 		}
 		defer f.Close()
-		if _, _, e := syscall.RawSyscall(syscall.SYS_SETNS, f.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
-			errc <- fmt.Errorf("harness: setns %s: %w", ns.Name, e)
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("harness: setns %s: %w", ns.Name, err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if unix.Setns(int(home.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
 }
