@@ -102,9 +102,9 @@ func authorization(c challenge, user, pass, uri, nc string) string {
 // protection: a captured Authorization cannot be sent again.
 func TestDigestSHA256AndReplay(t *testing.T) {
 	t.Parallel()
-	ip := harness.IP(t, "127.0.33.1")
+	ip := harness.IP(t, "127.0.63.1")
 	pbx := harness.StartPBX(t, harness.PBXOptions{IP: ip, Files: map[string]string{"pjsip.conf": digestConf(ip)}})
-	c := siptest.DialUDP(t, harness.IP(t, "127.0.33.2")+":0", pbx.Addr())
+	c := siptest.DialUDP(t, harness.IP(t, "127.0.63.2")+":0", pbx.Addr())
 	uri := "sip:" + pbx.Addr()
 
 	res := c.Exchange(register("4000", c.Addr(), pbx.Addr(), "sha-1", 1, ""))

@@ -14,8 +14,8 @@ import (
 // RTT for one that answers (a SIPp UAS) and Unavail for one that does not.
 func TestQualify(t *testing.T) {
 	t.Parallel()
-	ip := harness.IP(t, "127.0.34.1")
-	phone := harness.IP(t, "127.0.34.2")
+	ip := harness.IP(t, "127.0.64.1")
+	phone := harness.IP(t, "127.0.64.2")
 	conf := fmt.Sprintf(`[transport-udp]
 type=transport
 protocol=udp

@@ -13,11 +13,11 @@ import (
 // where the fault is; a good reload (console or SIGHUP) takes effect.
 func TestReloadKeepsConfigOnError(t *testing.T) {
 	t.Parallel()
-	pbx := startPJSIP(t, "127.0.31.1")
-	local := harness.IP(t, "127.0.31.2")
+	pbx := startPJSIP(t, "127.0.61.1")
+	local := harness.IP(t, "127.0.61.2")
 
 	// Break pjsip.conf: a section without type= is fatal in res_pjsip.
-	good := pjsipConf("127.0.31.1")
+	good := pjsipConf("127.0.61.1")
 	pbx.WriteConfig(t, "pjsip.conf", good+"\n[9000]\ncontext=default\n")
 	out, err := pbx.ConsoleErr("core reload")
 	if err == nil {
@@ -58,7 +58,7 @@ func TestStartupConfigError(t *testing.T) {
 	t.Parallel()
 	bin := harness.Binary(t)
 	dir := t.TempDir()
-	writeFile(t, dir+"/pjsip.conf", "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.32.1:5060\n\n[broken\n")
+	writeFile(t, dir+"/pjsip.conf", "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.62.1:5060\n\n[broken\n")
 	out, err := runCmd(t, 10*time.Second, bin, "-C", dir, "-data", t.TempDir())
 	if err == nil {
 		t.Fatalf("gopbx started on a broken config:\n%s", out)
