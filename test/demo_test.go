@@ -1,0 +1,69 @@
+package test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopbx/gopbx/test/harness"
+)
+
+// The README's first command: gopbx with no -C starts on the embedded demo,
+// listens on UDP and TCP port 5060 on all addresses, prints the demo users
+// with their passwords, and a softphone using them registers.
+//
+// It binds 0.0.0.0:5060, so it runs in its own network namespace where no
+// other test's 127.0.x.y:5060 socket is in the way.
+func TestDemoStartsAndPhonesRegister(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "baresip")
+	ns := harness.NewNetns(t, "demo")
+	pbx := harness.StartPBXInNetns(t, ns, harness.PBXOptions{IP: "127.0.0.1", Args: []string{"-v"}})
+
+	var pw map[string]string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(pw) < 4 && time.Now().Before(deadline) {
+		pw = demoPasswords(pbx.Log())
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(pw) != 4 {
+		t.Fatalf("demo users 1000-1003 with passwords not printed at start:\n%s", pbx.Log())
+	}
+	for _, want := range []string{"proto=udp addr=0.0.0.0:5060", "proto=tcp addr=0.0.0.0:5060"} {
+		if !strings.Contains(pbx.Log(), want) {
+			t.Fatalf("demo does not listen on %s:\n%s", want, pbx.Log())
+		}
+	}
+
+	udp := harness.StartBaresipInNetns(t, ns, harness.BaresipOptions{Name: "demo-udp", IP: "127.0.0.2", SIPPort: 5070,
+		User: "1000", Password: pw["1000"], Domain: "127.0.0.1:5060", Transport: "udp"})
+	tcp := harness.StartBaresipInNetns(t, ns, harness.BaresipOptions{Name: "demo-tcp", IP: "127.0.0.3", SIPPort: 5070,
+		User: "1003", Password: pw["1003"], Domain: "127.0.0.1:5060", Transport: "tcp"})
+	for _, ua := range []*harness.Baresip{udp, tcp} {
+		if err := ua.WaitRegistered(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := contacts(t, pbx)
+	if !hasContact(out, "1000", "", udp.Addr()) || !hasContact(out, "1003", "", tcp.Addr()) {
+		t.Fatalf("demo phones not in pjsip show contacts:\n%s", out)
+	}
+	// A wrong password does not register.
+	bad := harness.StartBaresipInNetns(t, ns, harness.BaresipOptions{Name: "demo-bad", IP: "127.0.0.4", SIPPort: 5070,
+		User: "1001", Password: "not-" + pw["1001"], Domain: "127.0.0.1:5060", Transport: "udp"})
+	if err := bad.WaitRegistered(3 * time.Second); err == nil {
+		t.Fatal("a wrong demo password registered")
+	}
+}
+
+var demoUserLine = regexp.MustCompile(`(?m)^\s+(100[0-3])\s+(\S{12})\s+\d{4}\s*$`)
+
+// demoPasswords reads the user table gopbx prints at start.
+func demoPasswords(log string) map[string]string {
+	pw := map[string]string{}
+	for _, m := range demoUserLine.FindAllStringSubmatch(log, -1) {
+		pw[m[1]] = m[2]
+	}
+	return pw
+}
