@@ -87,8 +87,8 @@ func TestOpenSettings(t *testing.T) {
 	if err := raw.QueryRow("SELECT version, name FROM schema_version ORDER BY version DESC LIMIT 1").Scan(&version, &name); err != nil {
 		t.Fatalf("schema_version: %v", err)
 	}
-	if version != 1 || name != "location" {
-		t.Errorf("schema version = %d %q, want 1 location", version, name)
+	if version != 2 || name != "cdr" {
+		t.Errorf("schema version = %d %q, want 2 cdr", version, name)
 	}
 }
 

@@ -38,6 +38,34 @@ CREATE TABLE location (
 	PRIMARY KEY (aor, contact)
 ) WITHOUT ROWID;
 `},
+		{2, "cdr", `
+CREATE TABLE cdr (
+	id          INTEGER PRIMARY KEY,
+	accountcode TEXT    NOT NULL DEFAULT '',
+	src         TEXT    NOT NULL DEFAULT '',
+	dst         TEXT    NOT NULL DEFAULT '',
+	dcontext    TEXT    NOT NULL DEFAULT '',
+	clid        TEXT    NOT NULL DEFAULT '',
+	channel     TEXT    NOT NULL DEFAULT '',
+	dstchannel  TEXT    NOT NULL DEFAULT '',
+	lastapp     TEXT    NOT NULL DEFAULT '',
+	lastdata    TEXT    NOT NULL DEFAULT '',
+	start       INTEGER NOT NULL,           -- Unix nanoseconds
+	answer      INTEGER NOT NULL DEFAULT 0, -- Unix nanoseconds; 0: not answered
+	"end"       INTEGER NOT NULL,           -- Unix nanoseconds
+	duration    INTEGER NOT NULL DEFAULT 0, -- seconds
+	billsec     INTEGER NOT NULL DEFAULT 0, -- seconds
+	disposition TEXT    NOT NULL,           -- ANSWERED, NO ANSWER, BUSY, FAILED, CONGESTION, CANCEL
+	amaflags    TEXT    NOT NULL DEFAULT '',
+	uniqueid    TEXT    NOT NULL DEFAULT '',
+	userfield   TEXT    NOT NULL DEFAULT '',
+	peeraccount TEXT    NOT NULL DEFAULT '',
+	linkedid    TEXT    NOT NULL DEFAULT '',
+	sequence    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX cdr_start ON cdr (start);
+CREATE INDEX cdr_uniqueid ON cdr (uniqueid);
+`},
 	}
 }
 
