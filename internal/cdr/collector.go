@@ -312,6 +312,10 @@ func (c *Collector) update(u channel.Update) {
 	if c.closed.Load() {
 		return
 	}
+	if u.Kind == channel.UpdDial {
+		c.DialBegin(u.Channel, u.Peer)
+		return
+	}
 	ev := event{kind: u.Kind, at: time.Now(), ch: u.Channel, snap: snap(u.Channel)}
 	if u.Peer != nil {
 		ev.peer, ev.peerSnap = u.Peer, snap(u.Peer)

@@ -458,7 +458,9 @@ func (c *Channel) Call(ctx context.Context) error {
 }
 
 // Hangup ends the channel with cause; later calls do nothing. It cancels
-// the channel's context.
+// the channel's context. Cause 0 means "the cause already recorded (a
+// failed Dial's, say), else normal clearing", which is what the dialplan
+// uses when it runs out; Hangup(17) from the Hangup app overrides.
 func (c *Channel) Hangup(cause Cause) {
 	c.mu.Lock()
 	if c.hungUp {
@@ -466,9 +468,13 @@ func (c *Channel) Hangup(cause Cause) {
 		return
 	}
 	c.hungUp = true
-	if c.cause == 0 {
+	switch {
+	case cause != 0:
 		c.cause = cause
+	case c.cause == 0:
+		c.cause = CauseNormalClearing
 	}
+	cause = c.cause
 	bridged := c.bridged
 	c.mu.Unlock()
 	c.driver.Hangup(c, cause)

@@ -30,13 +30,15 @@ const (
 	UpdState
 	UpdBridge
 	UpdHangup
+	// UpdDial: Channel (the caller) requested Peer, a new outbound leg.
+	UpdDial
 )
 
 // Update is a channel event for subscribers (CDR, AMI, the console).
 type Update struct {
 	Kind    UpdateKind
 	Channel *Channel
-	Peer    *Channel // UpdBridge
+	Peer    *Channel // UpdBridge, UpdDial
 }
 
 // Registry owns the technologies, names channels and tracks live ones.
@@ -124,7 +126,11 @@ func (r *Registry) Request(ctx context.Context, tech, resource string, caller *C
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTech, tech)
 	}
-	return t.Request(ctx, r, resource, caller)
+	ch, err := t.Request(ctx, r, resource, caller)
+	if err == nil && caller != nil {
+		r.publish(Update{Kind: UpdDial, Channel: caller, Peer: ch})
+	}
+	return ch, err
 }
 
 // Channels returns the live channels, oldest first.

@@ -49,6 +49,10 @@ func (r *Request) LocalAddr() string {
 // force_rport=yes), as phones behind NAT need.
 func (r *Request) ForceRport() { r.forceRport = true }
 
+// SetResponded records that the handler sent the final response itself
+// (through the transaction, as sipgo's dialog sessions do).
+func (r *Request) SetResponded() { r.responded = true }
+
 // Responded reports whether a final response has been sent.
 func (r *Request) Responded() bool { return r.responded }
 

@@ -59,6 +59,7 @@ type Server struct {
 	fast      *fastPath
 	fastOnce  sync.Once
 	dropped   atomic.Int64 // datagrams dropped because the fast path was full
+	sipgoLog  *slog.Logger
 }
 
 // knownMethods are the methods gopbx recognises; anything else is 501.
@@ -93,6 +94,7 @@ func New(opts Options) (*Server, error) {
 	// sipgo logs every unparsable datagram at Error with its payload; that is
 	// peer misbehaviour, so it goes to our log at Debug through a filter.
 	sipgoLog := slog.New(levelShift{h: log.Handler()}).With("component", "sipgo")
+	s.sipgoLog = sipgoLog
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(opts.UserAgent),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipgoLog)),
@@ -353,4 +355,26 @@ func netFor(base, addr string) string {
 		return base + "4"
 	}
 	return base
+}
+
+// ClientFor returns a client whose requests leave from our socket local
+// ("ip:port", the one a phone registered or called to) with a Via that
+// names the address the peer at remote can reach us on. Requests a NAT'ed
+// phone must accept have to come from the socket its own packets went to.
+func (s *Server) ClientFor(local, remote, transport string) *sipgo.Client {
+	host, port := Advertised(local, remote)
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(s.sipgoLog), sipgo.WithClientNAT()}
+	if host != "" {
+		opts = append(opts, sipgo.WithClientHostname(host), sipgo.WithClientPort(port))
+	}
+	if strings.EqualFold(transport, "udp") || transport == "" {
+		if local != "" {
+			opts = append(opts, sipgo.WithClientConnectionAddr(local))
+		}
+	}
+	c, err := sipgo.NewClient(s.ua, opts...)
+	if err != nil {
+		return s.client // options above cannot fail on valid addresses
+	}
+	return c
 }

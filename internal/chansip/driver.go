@@ -1,0 +1,444 @@
+package chansip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/endpoint"
+	"github.com/gopbx/gopbx/internal/location"
+	"github.com/gopbx/gopbx/internal/sipserver"
+)
+
+// Config is what the driver reads per call; a reload swaps it.
+type Config struct {
+	Endpoints *endpoint.Set
+	// AllowGuest routes INVITEs from unidentified callers into
+	// GuestContext instead of challenging them (sip.conf allowguest=yes).
+	AllowGuest   bool
+	GuestContext string
+	UserAgent    string
+}
+
+// Dialplan answers whether an extension exists, before a channel is made,
+// so the caller gets 404 or 484 as from Asterisk.
+type Dialplan interface {
+	// Exists reports whether exten matches in context (priority 1), and
+	// canMatch whether it is the beginning of a longer match.
+	Exists(context, exten, callerID string) (exists, canMatch bool)
+}
+
+// Runner runs the dialplan on an inbound channel until it is done.
+type Runner func(ctx context.Context, ch *channel.Channel) error
+
+// Guard authenticates a request for an endpoint and answers it when it
+// fails (challenge, 403); see registrar.Guard.
+type Guard interface {
+	Authenticate(ctx context.Context, r *sipserver.Request, ep *endpoint.Endpoint) bool
+}
+
+// Driver is the SIP technology ("PJSIP" and "SIP" share it).
+type Driver struct {
+	srv    *sipserver.Server
+	reg    *channel.Registry
+	store  location.Store
+	guard  Guard
+	dp     Dialplan
+	run    Runner
+	log    *slog.Logger
+	cfg    atomic.Pointer[Config]
+	ua     *sipgo.DialogUA
+	legs   sync.Map // dialog ID → *leg
+	calls  atomic.Int64
+	closed atomic.Bool
+}
+
+// New creates the driver and registers its technologies and SIP handlers.
+func New(srv *sipserver.Server, reg *channel.Registry, store location.Store, guard Guard, dp Dialplan, run Runner, cfg *Config, log *slog.Logger) *Driver {
+	d := &Driver{srv: srv, reg: reg, store: store, guard: guard, dp: dp, run: run, log: log.With("component", "chansip")}
+	d.cfg.Store(cfg)
+	d.ua = &sipgo.DialogUA{Client: srv.Client(), RewriteContact: true}
+	for _, t := range []endpoint.Tech{endpoint.TechPJSIP, endpoint.TechSIP} {
+		reg.RegisterTech(string(t), &tech{d: d, tech: t})
+	}
+	srv.Handle(sip.INVITE, sipserver.HandlerFunc(d.onInvite))
+	srv.Handle(sip.ACK, sipserver.HandlerFunc(d.onAck))
+	srv.Handle(sip.BYE, sipserver.HandlerFunc(d.onBye))
+	srv.Handle(sip.CANCEL, sipserver.HandlerFunc(d.onCancel))
+	srv.Handle(sip.INFO, sipserver.HandlerFunc(d.onInDialog))
+	srv.Handle(sip.UPDATE, sipserver.HandlerFunc(d.onInDialog))
+	return d
+}
+
+// SetConfig installs a new configuration (core reload).
+func (d *Driver) SetConfig(c *Config) { d.cfg.Store(c) }
+
+// ActiveCalls is the number of inbound calls in progress.
+func (d *Driver) ActiveCalls() int64 { return d.calls.Load() }
+
+// contactFor is our Contact for a dialog on the socket a request used.
+func contactFor(local, remote, transport string) sip.ContactHeader {
+	host, port := sipserver.Advertised(local, remote)
+	c := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "gopbx", Host: host, Port: port}}
+	if t := strings.ToLower(transport); t != "" && t != "udp" {
+		c.Address.UriParams = sip.NewParams()
+		c.Address.UriParams.Add("transport", t)
+	}
+	return c
+}
+
+// identify finds the endpoint an INVITE comes from: by source address
+// (trunks: pjsip identify, sip.conf host= with insecure=port), then by the
+// auth username it answers a challenge with, then by the From user.
+func (d *Driver) identify(r *sipserver.Request) *endpoint.Endpoint {
+	set := d.cfg.Load().Endpoints
+	if host, _, err := net.SplitHostPort(r.Source()); err == nil {
+		if ip, err := netipParse(host); err == nil {
+			if ep := set.ByAddr(ip); ep != nil {
+				return ep
+			}
+		}
+	}
+	for _, name := range []string{"Proxy-Authorization", "Authorization"} {
+		if h := r.GetHeader(name); h != nil {
+			if u := authUsername(h.Value()); u != "" {
+				if ep := set.ByAuthUser(u); ep != nil {
+					return ep
+				}
+			}
+		}
+	}
+	if f := r.From(); f != nil && f.Address.User != "" {
+		if ep := set.ByAuthUser(f.Address.User); ep != nil {
+			return ep
+		}
+		if ep := set.ByAOR(f.Address.User); ep != nil {
+			return ep
+		}
+	}
+	return nil
+}
+
+func authUsername(v string) string {
+	i := strings.Index(strings.ToLower(v), "username=")
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimSpace(v[i+len("username="):])
+	if strings.HasPrefix(rest, `"`) {
+		if j := strings.Index(rest[1:], `"`); j >= 0 {
+			return rest[1 : 1+j]
+		}
+		return ""
+	}
+	if j := strings.IndexAny(rest, ", "); j >= 0 {
+		return rest[:j]
+	}
+	return rest
+}
+
+func hasInsecure(ep *endpoint.Endpoint, what string) bool {
+	for _, s := range ep.Insecure {
+		if s == what {
+			return true
+		}
+	}
+	return false
+}
+
+// onInvite handles initial INVITEs (and re-INVITEs, which carry a To tag).
+func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
+	if r.To() != nil && r.To().Params.Has("tag") {
+		d.onReinvite(ctx, r)
+		return
+	}
+	if d.closed.Load() {
+		r.Respond(503, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
+		return
+	}
+	cfg := d.cfg.Load()
+	ep := d.identify(r)
+	if ep != nil && ep.NAT.ForceRport {
+		r.ForceRport()
+	}
+	context_ := ""
+	switch {
+	case ep == nil && cfg.AllowGuest:
+		context_ = cfg.GuestContext
+	case ep == nil:
+		// allowguest=no: unknown callers are challenged like everyone and
+		// then refused, never routed (toll-fraud guard).
+		if d.guard.Authenticate(ctx, r, nil) {
+			r.Respond(403, "Forbidden")
+		}
+		d.log.Warn("security: invite from unknown caller refused", "src", r.Source(), "from", fromUser(r.Request))
+		return
+	default:
+		if !hasInsecure(ep, "invite") && !d.guard.Authenticate(ctx, r, ep) {
+			return
+		}
+		context_ = ep.Context
+	}
+
+	exten := r.Recipient.User
+	cid := callerIDOf(r.Request, ep)
+	exists, canMatch := d.dp.Exists(context_, exten, cid.Num)
+	if !exists {
+		if canMatch {
+			r.Respond(484, "Address Incomplete")
+		} else {
+			r.Respond(404, "Not Found")
+		}
+		return
+	}
+	if r.Contact() == nil {
+		r.Respond(400, "Missing Contact Header")
+		return
+	}
+	if err := r.Respond(100, "Trying"); err != nil {
+		return
+	}
+
+	ds, err := d.uaFor(r.LocalAddr(), r.Source(), r.Transport()).ReadInvite(r.Request, r.Tx)
+	if err != nil {
+		r.Log.Warn("invite refused", "error", err)
+		r.Respond(400, "Bad Request")
+		return
+	}
+	r.SetResponded() // from here the dialog session answers the INVITE
+
+	tech := string(endpoint.TechPJSIP)
+	res := "anonymous"
+	if ep != nil {
+		tech, res = string(ep.Tech), ep.Name
+	}
+	l := &leg{d: d, ep: ep, in: ds, req: r.Request, remoteSDP: r.Body(), log: r.Log}
+	ch := d.reg.New(tech, res, channel.Inbound, l)
+	l.ch = ch
+	ch.SetLogger(ch.Log().With("call_id", callID(r.Request)))
+	ch.SetState(channel.StateRing)
+	ch.SetCallerID(cid)
+	if ep != nil {
+		ch.SetAccountCode(ep.AccountCode)
+		ch.SetLanguage(ep.Language)
+	}
+	ch.SetLocation(channel.Location{Context: context_, Exten: exten, Priority: 1})
+	d.legs.Store(ds.ID, l)
+	defer d.legs.Delete(ds.ID)
+	d.calls.Add(1)
+	defer d.calls.Add(-1)
+
+	// A CANCEL from the caller ends the channel (sipgo answers 200 and 487).
+	go func() {
+		select {
+		case <-ds.Context().Done():
+			if ch.State() != channel.StateUp {
+				l.markFinal()
+				ch.Gone(channel.CauseNormalClearing)
+				ch.SetVar("CANCELLED", "1")
+			}
+		case <-ch.Context().Done():
+		}
+	}()
+
+	ch.Log().Info("new inbound call", "from", cid.String(), "exten", exten, "context", context_, "src", r.Source())
+	err = d.run(ch.Context(), ch)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		ch.Log().Warn("dialplan ended with error", "error", err)
+	}
+	ch.Hangup(0) // the cause recorded by the dialplan, else normal clearing
+	l.wait()
+}
+
+func (d *Driver) uaFor(local, remote, transport string) *sipgo.DialogUA {
+	return &sipgo.DialogUA{Client: d.srv.ClientFor(local, remote, transport), ContactHDR: contactFor(local, remote, transport), RewriteContact: true}
+}
+
+func fromUser(req *sip.Request) string {
+	if f := req.From(); f != nil {
+		return f.Address.User
+	}
+	return ""
+}
+
+func callID(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// callerIDOf is the caller's identity: the endpoint's callerid= when set,
+// else P-Asserted-Identity from a trusted endpoint, else the From header.
+func callerIDOf(req *sip.Request, ep *endpoint.Endpoint) channel.CallerID {
+	var cid channel.CallerID
+	if f := req.From(); f != nil {
+		cid = channel.CallerID{Name: f.DisplayName, Num: f.Address.User}
+	}
+	if ep != nil && ep.Extra["trust_id_inbound"] == "yes" {
+		if h := req.GetHeader("P-Asserted-Identity"); h != nil {
+			pai := channel.ParseCallerID(h.Value())
+			var u sip.Uri
+			if err := sip.ParseUri(strings.Trim(pai.Num, "<>"), &u); err == nil && u.User != "" {
+				pai.Num = u.User
+			}
+			if pai.Num != "" {
+				cid = pai
+			}
+		}
+	}
+	if ep != nil && ep.CallerID != "" {
+		o := channel.ParseCallerID(ep.CallerID)
+		if o.Name != "" {
+			cid.Name = o.Name
+		}
+		if o.Num != "" {
+			cid.Num = o.Num
+		}
+	}
+	return cid
+}
+
+// findLeg finds the leg an in-dialog request belongs to.
+func (d *Driver) findLeg(req *sip.Request) *leg {
+	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
+		if v, ok := d.legs.Load(id); ok {
+			return v.(*leg)
+		}
+	}
+	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
+		if v, ok := d.legs.Load(id); ok {
+			return v.(*leg)
+		}
+	}
+	return nil
+}
+
+func (d *Driver) onAck(ctx context.Context, r *sipserver.Request) {
+	if l := d.findLeg(r.Request); l != nil && l.in != nil {
+		l.in.ReadAck(r.Request, r.Tx)
+	}
+}
+
+func (d *Driver) onBye(ctx context.Context, r *sipserver.Request) {
+	l := d.findLeg(r.Request)
+	if l == nil {
+		r.Respond(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	var err error
+	if l.in != nil {
+		err = l.in.ReadBye(r.Request, r.Tx)
+	} else {
+		err = l.out.ReadBye(r.Request, r.Tx)
+	}
+	if err != nil {
+		r.Respond(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	r.SetResponded()
+	l.ch.Log().Info("remote hangup (BYE)")
+	l.markBye()
+	l.ch.Gone(channel.CauseNormalClearing)
+}
+
+// onCancel only sees CANCELs sipgo could not match to an INVITE.
+func (d *Driver) onCancel(ctx context.Context, r *sipserver.Request) {
+	r.Respond(481, "Call/Transaction Does Not Exist")
+}
+
+// onInDialog answers INFO and UPDATE inside a known dialog with 200 (DTMF
+// relay and session refresh come with the media work) and 481 otherwise.
+func (d *Driver) onInDialog(ctx context.Context, r *sipserver.Request) {
+	if d.findLeg(r.Request) == nil {
+		r.Respond(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	r.Respond(200, "OK")
+}
+
+// onReinvite carries a new offer (hold, unhold, codec change) to the other
+// leg and returns its answer.
+func (d *Driver) onReinvite(ctx context.Context, r *sipserver.Request) {
+	l := d.findLeg(r.Request)
+	if l == nil {
+		r.Respond(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	peer := l.ch.Bridged()
+	var answer []byte
+	if peer != nil {
+		if ri, ok := peer.Driver().(channel.Reinviter); ok && len(r.Body()) > 0 {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			a, err := ri.Reinvite(ctx, r.Body())
+			if err != nil {
+				l.ch.Log().Warn("re-invite to the other leg failed", "error", err)
+				r.Respond(488, "Not Acceptable Here")
+				return
+			}
+			answer = a
+		}
+	}
+	if answer == nil {
+		answer = l.localSDP()
+	}
+	if len(r.Body()) > 0 {
+		l.setRemoteSDP(r.Body())
+	}
+	res := r.NewResponse(200, "OK")
+	ct := contactFor(r.LocalAddr(), r.Source(), r.Transport())
+	res.AppendHeader(&ct)
+	if answer != nil {
+		res.SetBody(answer)
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	addSessionTimer(r.Request, res)
+	r.Send(res)
+}
+
+// addSessionTimer answers an RFC 4028 request: we accept the caller's
+// interval and let the caller refresh.
+func addSessionTimer(req *sip.Request, res *sip.Response) {
+	h := req.GetHeader("Session-Expires")
+	if h == nil {
+		return
+	}
+	v, _, _ := strings.Cut(h.Value(), ";")
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+		res.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(n)+";refresher=uac"))
+		res.AppendHeader(sip.NewHeader("Require", "timer"))
+	}
+}
+
+// Shutdown refuses new calls and hangs up the ones in progress.
+func (d *Driver) Shutdown(ctx context.Context) {
+	d.closed.Store(true)
+	for _, ch := range d.reg.Channels() {
+		ch.Hangup(channel.CauseNormalClearing)
+	}
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for d.calls.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+var errNoContact = errors.New("chansip: no registered contact")
+
+func wrap(format string, args ...any) error { return fmt.Errorf("chansip: "+format, args...) }

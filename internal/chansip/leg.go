@@ -1,0 +1,320 @@
+package chansip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/endpoint"
+)
+
+func netipParse(s string) (netip.Addr, error) { return netip.ParseAddr(s) }
+
+// leg is one SIP dialog of a call; it is the channel.Driver of its channel.
+type leg struct {
+	d   *Driver
+	ep  *endpoint.Endpoint
+	ch  *channel.Channel
+	log *slog.Logger
+
+	// Inbound.
+	in  *sipgo.DialogServerSession
+	req *sip.Request
+
+	// Outbound.
+	out    *sipgo.DialogClientSession
+	invite *sip.Request
+	target target
+	cancel context.CancelFunc // stops ringing: CANCEL
+
+	mu        sync.Mutex
+	remote    []byte
+	local     []byte
+	final     bool // a final response was sent (inbound) or received (outbound)
+	answered  bool
+	byeSeen   bool
+	done      sync.WaitGroup // the BYE or final response in flight
+	remoteSDP []byte
+}
+
+func (l *leg) RemoteSDP() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.remote != nil {
+		return l.remote
+	}
+	return l.remoteSDP
+}
+
+func (l *leg) setRemoteSDP(b []byte) {
+	l.mu.Lock()
+	l.remote = b
+	l.mu.Unlock()
+}
+
+func (l *leg) SetLocalSDP(b []byte) {
+	l.mu.Lock()
+	l.local = b
+	l.mu.Unlock()
+}
+
+func (l *leg) localSDP() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.local
+}
+
+func (l *leg) markFinal() {
+	l.mu.Lock()
+	l.final = true
+	l.mu.Unlock()
+}
+
+func (l *leg) markBye() {
+	l.mu.Lock()
+	l.byeSeen = true
+	l.mu.Unlock()
+}
+
+// wait blocks until the leg's last message (BYE, final response) is done,
+// so the INVITE handler does not return under it.
+func (l *leg) wait() { l.done.Wait() }
+
+// Header implements channel.HeaderReader for the inbound INVITE.
+func (l *leg) Header(name string) (string, bool) {
+	if l.req == nil {
+		if l.invite == nil {
+			return "", false
+		}
+		if h := l.invite.GetHeader(name); h != nil {
+			return h.Value(), true
+		}
+		return "", false
+	}
+	if h := l.req.GetHeader(name); h != nil {
+		return h.Value(), true
+	}
+	return "", false
+}
+
+// Answer sends 200 OK with the local answer (the callee's SDP when
+// bridged, or an inactive answer) and waits for the ACK.
+func (l *leg) Answer(ctx context.Context, ch *channel.Channel) error {
+	if l.in == nil {
+		return errors.New("chansip: answer on an outbound leg")
+	}
+	l.mu.Lock()
+	if l.final {
+		l.mu.Unlock()
+		return channel.ErrHungUp
+	}
+	l.final, l.answered = true, true
+	l.mu.Unlock()
+	body := l.localSDP()
+	if body == nil {
+		body = inactiveAnswer(l.RemoteSDP(), l.in.InviteRequest)
+	}
+	res := sip.NewSDPResponseFromRequest(l.in.InviteRequest, body)
+	addSessionTimer(l.in.InviteRequest, res)
+	l.addServer(res)
+	// WriteResponse retransmits the 200 until the ACK comes (RFC 6026).
+	err := l.in.WriteResponse(res)
+	if err != nil {
+		return fmt.Errorf("chansip: answer: %w", err)
+	}
+	return nil
+}
+
+func (l *leg) addServer(res *sip.Response) {
+	if ua := l.d.cfg.Load().UserAgent; ua != "" && res.GetHeader("Server") == nil {
+		res.AppendHeader(sip.NewHeader("Server", ua))
+	}
+}
+
+// Indicate sends 180/183 before answer; busy and congestion become the
+// final response (486/503), as chan_pjsip does.
+func (l *leg) Indicate(ctx context.Context, ch *channel.Channel, ind channel.Indication) error {
+	if l.in == nil {
+		return nil
+	}
+	l.mu.Lock()
+	final := l.final
+	l.mu.Unlock()
+	if final {
+		return nil
+	}
+	var res *sip.Response
+	switch ind {
+	case channel.IndRinging:
+		res = sip.NewResponseFromRequest(l.in.InviteRequest, 180, "Ringing", nil)
+	case channel.IndProgress:
+		res = sip.NewResponseFromRequest(l.in.InviteRequest, 183, "Session Progress", nil)
+		if sdp := l.localSDP(); sdp != nil {
+			res.SetBody(sdp)
+			res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		}
+	case channel.IndBusy:
+		return l.finalResponse(486, "Busy Here")
+	case channel.IndCongestion:
+		return l.finalResponse(503, "Service Unavailable")
+	default:
+		return nil
+	}
+	l.addServer(res)
+	return l.in.WriteResponse(res)
+}
+
+func (l *leg) finalResponse(code int, reason string) error {
+	l.mu.Lock()
+	if l.final {
+		l.mu.Unlock()
+		return nil
+	}
+	l.final = true
+	l.mu.Unlock()
+	res := sip.NewResponseFromRequest(l.in.InviteRequest, code, reason, nil)
+	l.addServer(res)
+	l.done.Add(1)
+	go func() {
+		defer l.done.Done()
+		// WriteResponse waits for the ACK of the non-2xx final response.
+		if err := l.in.WriteResponse(res); err != nil {
+			l.log.Debug("final response", "error", err)
+		}
+	}()
+	return nil
+}
+
+// Hangup implements channel.Driver.
+func (l *leg) Hangup(ch *channel.Channel, cause channel.Cause) {
+	l.mu.Lock()
+	final, answered, bye := l.final, l.answered, l.byeSeen
+	l.mu.Unlock()
+	if bye {
+		return
+	}
+	if l.in != nil {
+		if !final {
+			code, reason := cause.SIPStatus()
+			l.finalResponse(code, reason)
+			return
+		}
+		if answered {
+			l.sendBye(func(ctx context.Context) error { return l.in.Bye(ctx) })
+		}
+		return
+	}
+	// Outbound.
+	if answered {
+		l.sendBye(func(ctx context.Context) error { return l.out.Bye(ctx) })
+		return
+	}
+	if l.cancel != nil {
+		l.cancel() // WaitAnswer sends CANCEL
+	}
+}
+
+func (l *leg) sendBye(bye func(context.Context) error) {
+	l.done.Add(1)
+	go func() {
+		defer l.done.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+		defer cancel()
+		if err := bye(ctx); err != nil {
+			l.log.Debug("bye", "error", err)
+		}
+	}()
+}
+
+// Reinvite implements channel.Reinviter: a new offer to this leg's far end.
+func (l *leg) Reinvite(ctx context.Context, offer []byte) ([]byte, error) {
+	var target sip.Uri
+	var do func(context.Context, *sip.Request) (*sip.Response, error)
+	var write func(*sip.Request) error
+	switch {
+	case l.in != nil:
+		target = l.in.InviteRequest.Contact().Address
+		do, write = l.in.Do, l.in.WriteRequest
+	case l.out != nil && l.out.InviteResponse != nil && l.out.InviteResponse.Contact() != nil:
+		target = l.out.InviteResponse.Contact().Address
+		do, write = l.out.Do, l.out.WriteRequest
+	default:
+		return nil, errors.New("chansip: re-invite on a leg without dialog")
+	}
+	req := sip.NewRequest(sip.INVITE, target)
+	req.SetBody(offer)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res, err := do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !res.IsSuccess() {
+		return nil, fmt.Errorf("chansip: re-invite answered %d", res.StatusCode)
+	}
+	ack := sip.NewRequest(sip.ACK, target)
+	ack.AppendHeader(sip.HeaderClone(req.From()))
+	if to := res.To(); to != nil {
+		ack.AppendHeader(sip.HeaderClone(to))
+	}
+	ack.AppendHeader(sip.HeaderClone(req.CallID()))
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: req.CSeq().SeqNo, MethodName: sip.ACK})
+	for _, h := range req.GetHeaders("Route") {
+		ack.AppendHeader(sip.HeaderClone(h))
+	}
+	ack.SetTransport(req.Transport())
+	ack.SetDestination(req.Destination())
+	if err := write(ack); err != nil {
+		l.log.Debug("re-invite ack", "error", err)
+	}
+	l.setRemoteSDP(res.Body())
+	return res.Body(), nil
+}
+
+// inactiveAnswer answers an offer without media: same media lines with
+// port 0 would end the streams, so it keeps the first codec, points at our
+// address and marks the stream inactive until the media engine anchors it.
+func inactiveAnswer(offer []byte, inv *sip.Request) []byte {
+	host := "0.0.0.0"
+	if c := inv.Recipient.Host; c != "" {
+		if _, err := netip.ParseAddr(c); err == nil {
+			host = c
+		}
+	}
+	pt := "0"
+	rtpmap := "a=rtpmap:0 PCMU/8000"
+	for _, line := range strings.Split(string(offer), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "m=audio ") {
+			f := strings.Fields(line)
+			if len(f) > 3 {
+				pt = f[3]
+				rtpmap = ""
+			}
+		}
+		if rtpmap == "" && strings.HasPrefix(line, "a=rtpmap:"+pt+" ") {
+			rtpmap = line
+		}
+	}
+	if rtpmap == "" {
+		rtpmap = "a=rtpmap:" + pt + " PCMU/8000"
+	}
+	now := time.Now().Unix()
+	return []byte(fmt.Sprintf("v=0\r\no=gopbx %d %d IN IP4 %s\r\ns=gopbx\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 9 RTP/AVP %s\r\n%s\r\na=inactive\r\n",
+		now, now, host, host, pt, rtpmap))
+}
+
+var (
+	_ channel.Driver       = (*leg)(nil)
+	_ channel.SDPCarrier   = (*leg)(nil)
+	_ channel.Reinviter    = (*leg)(nil)
+	_ channel.HeaderReader = (*leg)(nil)
+)
