@@ -70,6 +70,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if rest := fs.Args(); len(rest) > 0 {
+		// Offline tools: gopbx dialplan test CONTEXT EXTEN [callerid].
+		if len(rest) >= 4 && rest[0] == "dialplan" && rest[1] == "test" {
+			cid := ""
+			if len(rest) > 4 {
+				cid = rest[4]
+			}
+			if err := pbx.DialplanTest(*confDir, *dataDir, stdout, rest[2], rest[3], cid); err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+			return 0
+		}
+		fmt.Fprintf(stderr, "gopbx: unknown command %q (try: gopbx dialplan test CONTEXT EXTEN [callerid])\n", strings.Join(rest, " "))
+		return 2
+	}
+
 	sock := filepath.Join(*dataDir, pbx.ConsoleSocket)
 	if *remoteExec != "" || *remote {
 		c, err := cli.Dial(ctx, sock)

@@ -16,10 +16,14 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/gopbx/gopbx/internal/cdr"
+	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/chansip"
 	"github.com/gopbx/gopbx/internal/cli"
 	"github.com/gopbx/gopbx/internal/config"
 	"github.com/gopbx/gopbx/internal/config/pbxconf"
 	"github.com/gopbx/gopbx/internal/demo"
+	"github.com/gopbx/gopbx/internal/dialplan"
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/location"
 	"github.com/gopbx/gopbx/internal/registrar"
@@ -56,6 +60,12 @@ type PBX struct {
 	qualify *registrar.Qualifier
 	auth    *guard
 	console *cli.Server
+
+	chans     *channel.Registry
+	engine    *dialplan.Engine
+	chansip   *chansip.Driver
+	cdr       *cdr.Collector
+	processed atomic.Int64
 
 	reloadMu sync.Mutex
 	stopOnce sync.Once
@@ -130,9 +140,16 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 	p.qualify = registrar.NewQualifier(p.reg, srv.Client(), p.log)
 	srv.Handle(sip.REGISTER, p.reg)
 	srv.Handle(sip.OPTIONS, sipserver.HandlerFunc(p.options))
+	p.db = db
+
+	if err := p.setupCalls(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	reg := cli.NewRegistry()
 	p.registerCommands(reg)
+	p.registerCallCommands(reg)
 	p.console = cli.NewServer(reg, filepath.Join(opts.DataDir, ConsoleSocket), p.log)
 	srv.Tracer().SetSink(p.console.Broadcast)
 	return p, nil
@@ -232,7 +249,9 @@ func (p *PBX) shutdown(wg *sync.WaitGroup, cancel context.CancelFunc) error {
 	p.console.Close()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
+	p.chansip.Shutdown(sctx) // hang up calls in progress, refuse new ones
 	err := p.sip.Shutdown(sctx)
+	p.cdr.Shutdown(sctx)
 	wg.Wait()
 	if errors.Is(err, context.DeadlineExceeded) {
 		p.log.Warn("shutdown timed out with requests in flight")
@@ -251,12 +270,22 @@ func (p *PBX) Reload(ctx context.Context) ([]config.Diag, error) {
 	if err != nil {
 		return warns, err
 	}
+	// Load everything before applying anything: one broken file keeps the
+	// whole running configuration.
+	dp, dpWarns, err := loadDialplan(p.confDir)
+	logDiags(p.log, dpWarns)
+	warns = append(warns, dpWarns...)
+	if err != nil {
+		return warns, err
+	}
 	if err := p.auth.update(cfg); err != nil {
 		return warns, err
 	}
+	p.engine.Reload(dp)
 	p.cfg.Store(cfg)
 	p.reg.SetPolicy(policyOf(cfg))
 	p.sip.SetUserAgent(cfg.UserAgent)
+	p.chansip.SetConfig(sipConfig(cfg))
 	p.reload.Store(time.Now().UnixNano())
 	p.log.Info("configuration reloaded", "endpoints", len(cfg.Endpoints.All()))
 	return warns, nil

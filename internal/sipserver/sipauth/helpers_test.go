@@ -64,7 +64,8 @@ func newHarness(t testing.TB, mod func(*Config)) *harness {
 			c, ok := h.users[user]
 			return c, ok
 		}),
-		Now: h.clock.Now,
+		Now:       h.clock.Now,
+		StrictURI: true,
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -92,6 +92,12 @@ type Config struct {
 	MaxNonces int
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+	// StrictURI refuses credentials whose uri parameter is not the
+	// Request-URI (RFC 2617 §3.2.2.5 says the server SHOULD check). Off by
+	// default, as in Asterisk's res_pjsip and Kamailio: real clients such
+	// as SIPp compute the digest over a different URI, and the nonce,
+	// nonce-count and realm binding already stop replays.
+	StrictURI bool
 }
 
 // DefaultNonceLifetime is the nonce lifetime when Config.NonceLifetime is 0.
@@ -108,6 +114,7 @@ type Authenticator struct {
 	key      macKey
 	opaque   string
 	lifetime int64 // ns
+	strict   bool
 	algs     []Algorithm
 	now      func() time.Time
 	replay   *replayTable
@@ -135,6 +142,7 @@ func New(cfg Config) (*Authenticator, error) {
 		lookup:   cfg.Lookup,
 		lifetime: int64(cfg.NonceLifetime),
 		now:      cfg.Now,
+		strict:   cfg.StrictURI,
 	}
 	if a.lifetime == 0 {
 		a.lifetime = int64(DefaultNonceLifetime)

@@ -98,7 +98,7 @@ func (a *Authenticator) Verify(ctx context.Context, req *sip.Request, opts Optio
 	if c.Opaque != a.opaque {
 		return res, fmt.Errorf("%w: user %q: wrong opaque %q", ErrInvalid, c.Username, c.Opaque)
 	}
-	if !uriMatches(&req.Recipient, c.URI) {
+	if a.strict && !uriMatches(&req.Recipient, c.URI) {
 		return res, fmt.Errorf("%w: user %q: uri %q is not the Request-URI", ErrInvalid, c.Username, c.URI)
 	}
 	issued, key, ok := a.key.checkNonce(c.Nonce, realm)

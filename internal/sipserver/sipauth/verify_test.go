@@ -395,3 +395,20 @@ func TestNewConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// Without StrictURI (gopbx's default, as Asterisk and Kamailio) a digest
+// computed over another URI than the Request-URI is accepted; SIPp's is.
+func TestVerifyLenientURI(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.StrictURI = false })
+	c := fromChallenge(t, h.auth.Challenge(newRequest(t, "REGISTER", regURI), Options{}), "MD5")
+	c.Username, c.Password, c.Method, c.URI = "alice", "wonderland", "REGISTER", "sip:127.0.0.1:5060"
+	c.NC, c.QOP = "00000001", "auth"
+	if _, err := h.auth.Verify(context.Background(), c.answer(t, regURI), Options{}); err != nil {
+		t.Fatalf("lenient uri: %v", err)
+	}
+	c.Password = "wrong"
+	c.NC = "00000002"
+	if _, err := h.auth.Verify(context.Background(), c.answer(t, regURI), Options{}); !errors.Is(err, ErrWrongPassword) {
+		t.Fatalf("wrong password with other uri: %v", err)
+	}
+}

@@ -1,0 +1,113 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/gopbx/gopbx/internal/cdr"
+	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/chansip"
+	"github.com/gopbx/gopbx/internal/config"
+	"github.com/gopbx/gopbx/internal/config/pbxconf"
+	"github.com/gopbx/gopbx/internal/demo"
+	"github.com/gopbx/gopbx/internal/dialplan"
+
+	// _ "github.com/gopbx/gopbx/internal/app/all" // TEMP
+	_ "github.com/gopbx/gopbx/internal/app/dial"
+)
+
+// loadDialplan reads extensions.conf from dir; a missing file is an empty
+// dialplan (every call gets 404), as Asterisk without pbx_config.
+func loadDialplan(dir string) (*dialplan.Dialplan, []config.Diag, error) {
+	path := filepath.Join(dir, "extensions.conf")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return dialplan.Parse("extensions.conf", nil)
+	}
+	return dialplan.Load(path, config.WithDir(dir))
+}
+
+// dpExists adapts the engine to chansip.Dialplan.
+type dpExists struct{ eng *dialplan.Engine }
+
+func (d dpExists) Exists(context, exten, callerID string) (bool, bool) {
+	dp := d.eng.Dialplan()
+	_, ok := dp.Match(context, exten, callerID)
+	if ok {
+		return true, false
+	}
+	return false, dp.MatchMore(context, exten, callerID)
+}
+
+func sipConfig(c *pbxconf.PBX) *chansip.Config {
+	return &chansip.Config{
+		Endpoints:    c.Endpoints,
+		AllowGuest:   c.AllowGuest,
+		GuestContext: c.DefaultContext,
+		UserAgent:    c.UserAgent,
+	}
+}
+
+// setupCalls builds the channel core, the dialplan engine, the SIP channel
+// driver and the CDR collector.
+func (p *PBX) setupCalls(ctx context.Context) error {
+	p.chans = channel.NewRegistry(p.log)
+	p.chans.Subscribe(func(u channel.Update) {
+		if u.Kind == channel.UpdHangup && u.Channel.Direction() == channel.Inbound {
+			p.processed.Add(1)
+		}
+	})
+
+	ccfg, diags, err := cdr.Load(filepath.Join(p.confDir, "cdr.conf"))
+	logDiags(p.log, diags)
+	if err != nil {
+		return fmt.Errorf("pbx: cdr.conf: %w", err)
+	}
+	opts := []cdr.Option{cdr.WithLogger(p.log)}
+	if ccfg.CSV != nil {
+		csv, err := cdr.NewCSV(filepath.Join(p.opts.DataDir, cdr.CSVDirName), *ccfg.CSV, ccfg.AccountLogs)
+		if err != nil {
+			return fmt.Errorf("pbx: cdr csv: %w", err)
+		}
+		opts = append(opts, cdr.WithBackend("csv", csv))
+	}
+	opts = append(opts, cdr.WithBackend("sqlite", cdr.StoreBackend(p.db.CDRs())))
+	p.cdr = cdr.New(p.chans, ccfg, opts...)
+
+	dp, diags, err := loadDialplan(p.confDir)
+	logDiags(p.log, diags)
+	if err != nil {
+		return fmt.Errorf("pbx: extensions.conf: %w", err)
+	}
+	p.engine, err = dialplan.NewEngine(dp, dialplan.WithLogger(p.log), dialplan.WithRegistry(p.chans))
+	if err != nil {
+		return fmt.Errorf("pbx: dialplan: %w", err)
+	}
+	p.chansip = chansip.New(p.sip, p.chans, p.store, p.auth, dpExists{p.engine}, p.engine.Run, sipConfig(p.current()), p.log)
+	return nil
+}
+
+// DialplanTest runs `gopbx dialplan test` offline: it loads extensions.conf
+// from confDir (the demo's when empty) and prints which priorities a call
+// to exten in context would run, without starting anything.
+func DialplanTest(confDir, dataDir string, w io.Writer, context, exten, callerID string) error {
+	if confDir == "" {
+		dir, _, err := demo.Setup(dataDir)
+		if err != nil {
+			return err
+		}
+		confDir = dir
+	}
+	dp, diags, err := loadDialplan(confDir)
+	for _, d := range diags {
+		fmt.Fprintf(w, "WARNING: %s\n", d.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return dialplan.Test(w, dp, context, exten, callerID)
+}
