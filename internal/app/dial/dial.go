@@ -98,8 +98,6 @@ type Dialer interface {
 	Request(ctx context.Context, tech, resource string, caller *channel.Channel) (*channel.Channel, error)
 }
 
-
-
 // ErrHangup tells the engine the call is over (the caller hung up, or the
 // callee did and 'g' was not given): run the h extension and stop.
 var ErrHangup = app.ErrHangup
