@@ -91,7 +91,7 @@ func looksLikeHost(s string) bool {
 }
 
 func (d *Driver) endpointTarget(ctx context.Context, ep *endpoint.Endpoint, ext string) (target, error) {
-	if !ep.Dynamic && ep.Host != "" {
+	if !ep.Dynamic && ep.Host != "" && len(ep.StaticContacts) == 0 {
 		hostport := ep.Host
 		if ep.Port != 0 {
 			hostport = net.JoinHostPort(ep.Host, strconv.Itoa(ep.Port))
@@ -137,7 +137,21 @@ func (d *Driver) endpointTarget(ctx context.Context, ep *endpoint.Endpoint, ext 
 			if port == 0 {
 				port = 5060
 			}
-			return target{uri: u, dest: net.JoinHostPort(u.Host, strconv.Itoa(port)), transport: "UDP", local: d.udpListener()}, nil
+			tr := "UDP"
+			if u.UriParams != nil {
+				if t, ok := u.UriParams.Get("transport"); ok && t != "" {
+					tr = strings.ToUpper(t)
+				}
+			}
+			ips, err := net.LookupHost(u.Host)
+			if err != nil || len(ips) == 0 {
+				continue
+			}
+			tg := target{uri: u, dest: net.JoinHostPort(ips[0], strconv.Itoa(port)), transport: tr}
+			if tr == "UDP" {
+				tg.local = d.udpListener()
+			}
+			return tg, nil
 		}
 	}
 	return target{}, fmt.Errorf("%w: %s has no registered contact", ErrUnavailable, ep.Key())

@@ -67,7 +67,13 @@ func (g *guard) Authenticate(ctx context.Context, r *sipserver.Request, ep *endp
 		return true // the endpoint has no auth= / secret=: Asterisk accepts it as is
 	}
 	a := g.auth.Load()
-	var opts sipauth.Options
+	// res_pjsip challenges every request with 401; chan_sip challenged
+	// INVITE and other non-REGISTER requests with 407. Each endpoint gets
+	// the flavour of the file that declared it.
+	opts := sipauth.Options{Kind: sipauth.KindWWW}
+	if ep != nil && ep.Tech == endpoint.TechSIP {
+		opts.Kind = sipauth.KindAuto
+	}
 	if ep != nil && len(ep.Credentials) > 0 {
 		opts.Algorithms = sipauth.ChallengeAlgorithms(ep.Credentials)
 		opts.Realm = ep.Credentials[0].Realm
