@@ -314,7 +314,7 @@ func printDemo(w io.Writer, dir string, users []demo.User) {
 	for _, u := range users {
 		fmt.Fprintf(w, "  %-6s  %-14s  %s\n", u.Name, u.Password, u.PIN)
 	}
-	fmt.Fprintf(w, "\nDial 1000-1003 to call a phone, 600 for the echo test, 700 to leave a voicemail,\n*97 for your mailbox, 800 for the conference room.\n\n")
+	fmt.Fprintf(w, "\nDial 1000-1003 to call another demo phone. The dialplan is %s/extensions.conf.\n\n", dir)
 }
 
 // raiseFileLimit lifts RLIMIT_NOFILE to the hard limit: every TCP phone and
