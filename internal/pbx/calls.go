@@ -17,8 +17,7 @@ import (
 	"github.com/gopbx/gopbx/internal/demo"
 	"github.com/gopbx/gopbx/internal/dialplan"
 
-	// _ "github.com/gopbx/gopbx/internal/app/all" // TEMP
-	_ "github.com/gopbx/gopbx/internal/app/dial"
+	_ "github.com/gopbx/gopbx/internal/app/all" // the standard applications
 )
 
 // loadDialplan reads extensions.conf from dir; a missing file is an empty

@@ -1,0 +1,25 @@
+package progress_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/gopbx/gopbx/internal/app/apptest"
+	"github.com/gopbx/gopbx/internal/channel"
+
+	_ "github.com/gopbx/gopbx/internal/app/progress"
+)
+
+func TestProgress(t *testing.T) {
+	e := apptest.Engine(t, "[demo]\nexten => 1,1,Progress()\n")
+	r := apptest.Call(t, e, "demo", "1")
+	if r.Err != nil {
+		t.Fatalf("Run: %v", r.Err)
+	}
+	if got := r.Driver.Indications(); !reflect.DeepEqual(got, []channel.Indication{channel.IndProgress}) {
+		t.Errorf("indications = %v, want [Progress]", got)
+	}
+	if r.Driver.Answers() != 0 {
+		t.Error("Progress answered the call")
+	}
+}
