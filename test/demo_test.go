@@ -49,6 +49,25 @@ func TestDemoStartsAndPhonesRegister(t *testing.T) {
 	if !hasContact(out, "1000", "", udp.Addr()) || !hasContact(out, "1003", "", tcp.Addr()) {
 		t.Fatalf("demo phones not in pjsip show contacts:\n%s", out)
 	}
+	// The demo dialplan connects demo phones: 1000 calls 1003 (over TCP).
+	if err := udp.Dial("sip:1003@127.0.0.1:5060"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ua := range []*harness.Baresip{udp, tcp} {
+		if _, err := ua.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+			t.Fatalf("demo call 1000 -> 1003: %v", err)
+		}
+	}
+	pbx.WaitConsole(t, "core show calls", 5*time.Second, func(out string) bool { return strings.Contains(out, "1 active call") })
+	if err := udp.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ua := range []*harness.Baresip{udp, tcp} {
+		if _, err := ua.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+			t.Fatalf("demo call hang-up: %v", err)
+		}
+	}
+
 	// A wrong password does not register.
 	bad := harness.StartBaresipInNetns(t, ns, harness.BaresipOptions{Name: "demo-bad", IP: "127.0.0.4", SIPPort: 5070,
 		User: "1001", Password: "not-" + pw["1001"], Domain: "127.0.0.1:5060", Transport: "udp"})
