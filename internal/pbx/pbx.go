@@ -150,6 +150,7 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 	reg := cli.NewRegistry()
 	p.registerCommands(reg)
 	p.registerCallCommands(reg)
+	p.registerSecurityCommands(reg)
 	p.console = cli.NewServer(reg, filepath.Join(opts.DataDir, ConsoleSocket), p.log)
 	srv.Tracer().SetSink(p.console.Broadcast)
 	return p, nil

@@ -3,6 +3,7 @@ package sipserver
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"sync"
@@ -32,6 +33,8 @@ const (
 	fastWorkers  = 128             // REGISTER waits for the SQLite group commit
 	fastQueueLen = 8192
 )
+
+var errBlocked = errors.New("sipserver: source blocked")
 
 type fastJob struct {
 	data []byte
@@ -81,7 +84,15 @@ func isFast(data []byte) bool {
 
 // filter is sipgo's read hook: it takes fast-path datagrams away from sipgo
 // (returning nil) and lets everything else through unchanged.
+// A source the gate blocks is dropped here, before parsing; on a stream
+// transport the error makes sipgo close the connection.
 func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if g := s.loadGate(); g != nil && g.Blocked(info.RemoteAddr) {
+		if info.Transport == "UDP" {
+			return nil, nil
+		}
+		return nil, errBlocked
+	}
 	if s.fast == nil || info.Transport != "UDP" || !isFast(data) {
 		return data, nil
 	}
@@ -114,7 +125,8 @@ func (f *fastPath) worker() {
 func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	s := f.s
 	msg, err := parser.ParseSIP(job.data)
-	if err != nil {
+	short := errors.Is(err, sip.ErrParseReadBodyIncomplete)
+	if err != nil && !(short && msg != nil) {
 		s.log.Debug("unparsable request dropped", "src", job.from.String(), "error", err)
 		return
 	}
@@ -128,6 +140,20 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	via := req.Via()
 	if via == nil {
 		return // no Via: nowhere to send a response (RFC 3261 §18.2.1)
+	}
+	if short {
+		// RFC 3261 §18.3: a datagram that ends before the body the
+		// Content-Length announces is answered with 400.
+		if !usableVia(via) {
+			return
+		}
+		s.log.Warn("request refused", "status", 400, "reason", "Content-Length Mismatch", "src", src)
+		res := sip.NewResponseFromRequest(req, 400, "Content-Length Mismatch", nil)
+		res.SipVersion = "SIP/2.0"
+		var buf bytes.Buffer
+		res.StringWrite(&buf)
+		f.write(job.pc, buf.Bytes(), viaDest(via, job.from), req)
+		return
 	}
 	key := txKey(req, via, src)
 	if cached, state := f.cache.begin(key); state == inFlight {

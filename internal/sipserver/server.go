@@ -60,6 +60,34 @@ type Server struct {
 	fastOnce  sync.Once
 	dropped   atomic.Int64 // datagrams dropped because the fast path was full
 	sipgoLog  *slog.Logger
+	gate      atomic.Pointer[Gate]
+}
+
+// Gate screens traffic before any handler sees it: internal/pbx puts the
+// security package's ban table, INVITE rate limit and scanner filter here.
+type Gate interface {
+	// Blocked reports whether everything from src is dropped unread: UDP
+	// datagrams before parsing, stream connections closed.
+	Blocked(src net.Addr) bool
+	// Admit runs on each valid request; false means the gate has responded
+	// (or chose silence) and no handler runs.
+	Admit(r *Request) bool
+}
+
+// SetGate installs g (nil removes it); it may be called at any time.
+func (s *Server) SetGate(g Gate) {
+	if g == nil {
+		s.gate.Store(nil)
+		return
+	}
+	s.gate.Store(&g)
+}
+
+func (s *Server) loadGate() Gate {
+	if g := s.gate.Load(); g != nil {
+		return *g
+	}
+	return nil
 }
 
 // knownMethods are the methods gopbx recognises; anything else is 501.
@@ -317,6 +345,9 @@ func (s *Server) dispatch(r *Request) {
 		}
 	}()
 	if !s.validate(r) {
+		return
+	}
+	if g := s.loadGate(); g != nil && !g.Admit(r) {
 		return
 	}
 	h, ok := s.handlers[req.Method]

@@ -25,9 +25,26 @@ func (s *Server) validate(r *Request) bool {
 	fail := func(code int, reason string, hdrs ...sip.Header) bool {
 		r.Log.Warn("request refused", "status", code, "reason", reason)
 		if !ack { // no response can be sent to an ACK
-			r.Respond(code, reason, hdrs...)
+			res := r.NewResponse(code, reason)
+			res.SipVersion = "SIP/2.0" // not the request's, which may be SIP/7.0
+			for _, h := range hdrs {
+				res.AppendHeader(h)
+			}
+			r.Send(res)
 		}
 		return false
+	}
+
+	if !usableVia(req.Via()) {
+		// RFC 3261 §18.2.2: responses follow the Via; without one there is
+		// nowhere to send them (sipgo's transports drop these before us).
+		r.Log.Warn("request dropped", "reason", "no usable Via header")
+		return false
+	}
+
+	// RFC 3261 §21.5.20: a version other than SIP/2.0 gets 505.
+	if req.SipVersion != "SIP/2.0" {
+		return fail(505, "Version Not Supported")
 	}
 
 	switch strings.ToLower(req.Recipient.Scheme) {
@@ -52,6 +69,9 @@ func (s *Server) validate(r *Request) bool {
 			return fail(400, "Duplicate "+m.name+" Header")
 		}
 	}
+	if counts["content-length"]+counts["l"] > 1 {
+		return fail(400, "Duplicate Content-Length Header")
+	}
 	if counts["max-forwards"] > 1 {
 		return fail(400, "Duplicate Max-Forwards Header")
 	}
@@ -65,7 +85,9 @@ func (s *Server) validate(r *Request) bool {
 	if cseq == nil {
 		return fail(400, "Malformed CSeq Header")
 	}
-	if cseq.MethodName != req.Method {
+	// sipgo upper-cases the request-line method but not the CSeq one, so
+	// the comparison cannot be case-sensitive (RFC 3261 §7.1 wants it to be).
+	if !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {
 		return fail(400, "CSeq Method Does Not Match Request Method")
 	}
 	if cseq.SeqNo > 1<<31-1 {
@@ -94,6 +116,51 @@ func (s *Server) validate(r *Request) bool {
 		}
 		if len(unsupported) > 0 {
 			return fail(420, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(unsupported, ", ")))
+		}
+	}
+
+	// RFC 3261 §8.2.3: a body gopbx cannot read is 415 with what it can.
+	// Only INVITE is checked: its body is the SDP offer chansip reads;
+	// other methods carry bodies their handlers (or nobody) interpret.
+	if req.IsInvite() {
+		if h := req.GetHeader("Content-Encoding"); h != nil {
+			if enc := strings.ToLower(strings.TrimSpace(h.Value())); enc != "" && enc != "identity" {
+				return fail(415, "Unsupported Content-Encoding", sip.NewHeader("Accept-Encoding", "identity"))
+			}
+		}
+		if len(req.Body()) > 0 {
+			ct := ""
+			if h := req.ContentType(); h != nil {
+				ct, _, _ = strings.Cut(h.Value(), ";")
+				ct = strings.ToLower(strings.TrimSpace(ct))
+			}
+			if ct != "application/sdp" {
+				return fail(415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+			}
+		}
+	}
+	return true
+}
+
+// usableVia reports whether a response can be routed by via: sipgo parses
+// Via leniently, and a response must not echo garbage as its routing.
+func usableVia(via *sip.ViaHeader) bool {
+	return via != nil && via.ProtocolName == "SIP" && isToken(via.ProtocolVersion) &&
+		isToken(via.Transport) && via.Host != "" && !strings.ContainsAny(via.Host, " \t\r\n")
+}
+
+// isToken reports whether s is a non-empty RFC 3261 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-.!%*_+`'~", c) >= 0:
+		default:
+			return false
 		}
 	}
 	return true

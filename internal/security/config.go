@@ -1,0 +1,116 @@
+package security
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gopbx/gopbx/internal/config"
+)
+
+// FileName is the gopbx-specific configuration file read from the
+// configuration directory.
+const FileName = "gopbx.conf"
+
+// Config is the [security] section of gopbx.conf.
+type Config struct {
+	BanAfter     int           // ban_after_failures; 0 disables bans
+	BanWindow    time.Duration // ban_window (seconds)
+	BanTime      time.Duration // ban_time (seconds)
+	InviteRate   float64       // invite_rate, new INVITEs/s per source; 0 disables
+	Ignore       []netip.Prefix
+	DropScanners bool
+}
+
+// Defaults are the values used for options gopbx.conf does not set.
+func Defaults() Config {
+	return Config{
+		BanAfter:     5,
+		BanWindow:    60 * time.Second,
+		BanTime:      600 * time.Second,
+		InviteRate:   50,
+		DropScanners: true,
+	}
+}
+
+// Load reads the [security] section of dir/gopbx.conf. A missing file gives
+// the defaults; a bad value is an error naming file:line; unknown options
+// and sections are warnings.
+func Load(dir string) (Config, []config.Diag, error) {
+	cfg := Defaults()
+	path := filepath.Join(dir, FileName)
+	f, diags, err := config.ParseFile(path, config.WithDir(dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, nil, nil
+	}
+	if err != nil {
+		return cfg, diags, err
+	}
+	var ds config.Diags
+	ds.Append(diags)
+	for _, sec := range f.All() {
+		if !strings.EqualFold(sec.Name, "security") {
+			ds.Warnf(sec.Pos, "section [%s] is not used by gopbx (only [security] is)", sec.Name)
+			continue
+		}
+		for _, v := range sec.Vars {
+			if !options[strings.ToLower(v.Name)] {
+				ds.Warnf(v.Pos, "unknown option %s in [security] ignored", v.Name)
+				continue
+			}
+			if err := cfg.set(v); err != nil {
+				return cfg, ds.List(), config.Errorf(v.Pos, "%s: %v", v.Name, err)
+			}
+		}
+	}
+	return cfg, ds.List(), nil
+}
+
+var options = map[string]bool{
+	"ban_after_failures": true, "ban_window": true, "ban_time": true,
+	"invite_rate": true, "ban_ignore": true, "drop_scanners": true,
+}
+
+func (c *Config) set(v config.Var) error {
+	val := strings.TrimSpace(v.Value)
+	seconds := func() (time.Duration, error) {
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of seconds", val)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	var err error
+	switch strings.ToLower(v.Name) {
+	case "ban_after_failures":
+		c.BanAfter, err = strconv.Atoi(val)
+		if err != nil || c.BanAfter < 0 {
+			return fmt.Errorf("%q is not a count", val)
+		}
+	case "ban_window":
+		c.BanWindow, err = seconds()
+	case "ban_time":
+		c.BanTime, err = seconds()
+	case "invite_rate":
+		c.InviteRate, err = strconv.ParseFloat(val, 64)
+		if err != nil || c.InviteRate < 0 {
+			return fmt.Errorf("%q is not a rate", val)
+		}
+	case "ban_ignore":
+		for _, s := range config.SplitList(val) {
+			p, err := config.ParsePrefix(s)
+			if err != nil {
+				return err
+			}
+			c.Ignore = append(c.Ignore, p)
+		}
+	case "drop_scanners":
+		c.DropScanners, err = config.ParseBool(val)
+	}
+	return err
+}
