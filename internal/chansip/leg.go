@@ -86,8 +86,29 @@ func (l *leg) markBye() {
 }
 
 // wait blocks until the leg's last message (BYE, final response) is done,
-// so the INVITE handler does not return under it.
-func (l *leg) wait() { l.done.Wait() }
+// so the INVITE handler does not return under it; at shutdown it gives up
+// after a second, since a BYE to a peer that is gone retransmits for 32 s.
+func (l *leg) wait() {
+	done := make(chan struct{})
+	go func() { l.done.Wait(); close(done) }()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	var closing time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if l.d.closed.Load() {
+				if closing.IsZero() {
+					closing = time.Now()
+				} else if time.Since(closing) > time.Second {
+					return
+				}
+			}
+		}
+	}
+}
 
 // Header implements channel.HeaderReader for the inbound INVITE.
 func (l *leg) Header(name string) (string, bool) {
