@@ -124,3 +124,13 @@ func CauseFromSIP(code int) Cause {
 	}
 	return CauseNormalClearing
 }
+
+// CauseError is an error that carries the hangup cause it stands for, so
+// Dial can tell a busy destination (call-limit) from an unavailable one.
+type CauseError struct {
+	Cause Cause
+	Err   error
+}
+
+func (e *CauseError) Error() string { return e.Err.Error() }
+func (e *CauseError) Unwrap() error { return e.Err }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/sdp/v3"
 
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/endpoint"
@@ -60,6 +62,7 @@ type Driver struct {
 	cfg    atomic.Pointer[Config]
 	ua     *sipgo.DialogUA
 	legs   sync.Map // dialog ID → *leg
+	perEP  sync.Map // endpoint key → *atomic.Int64, calls in progress (call-limit)
 	calls  atomic.Int64
 	closed atomic.Bool
 }
@@ -192,6 +195,19 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	}
 
 	exten := r.Recipient.User
+	if u, err := url.PathUnescape(exten); err == nil {
+		exten = u // %31%30%30 dials 100, as Asterisk decodes the Request-URI user
+	}
+	if err := checkOffer(r.Request); err != nil {
+		r.Log.Warn("invite refused: unusable offer", "error", err)
+		r.Respond(488, "Not Acceptable Here")
+		return
+	}
+	if ep != nil && !d.admitCall(ep) {
+		r.Log.Warn("invite refused: call-limit reached", "endpoint", ep.Key(), "limit", ep.CallLimit)
+		r.Respond(480, "Temporarily Unavailable")
+		return
+	}
 	cid := callerIDOf(r.Request, ep)
 	exists, canMatch := d.dp.Exists(context_, exten, cid.Num)
 	if !exists {
@@ -234,6 +250,9 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		ch.SetLanguage(ep.Language)
 	}
 	ch.SetLocation(channel.Location{Context: context_, Exten: exten, Priority: 1})
+	if ep != nil {
+		d.countCall(ep, ch)
+	}
 	d.legs.Store(ds.ID, l)
 	defer d.legs.Delete(ds.ID)
 	d.calls.Add(1)
@@ -442,3 +461,44 @@ func (d *Driver) Shutdown(ctx context.Context) {
 var errNoContact = errors.New("chansip: no registered contact")
 
 func wrap(format string, args ...any) error { return fmt.Errorf("chansip: "+format, args...) }
+
+// checkOffer refuses an INVITE whose session description cannot be used:
+// an SDP body that does not parse or offers no media (RFC 3264 §5).
+func checkOffer(req *sip.Request) error {
+	body := req.Body()
+	if len(body) == 0 {
+		return nil // offerless INVITE: the offer comes in our 200
+	}
+	if ct := req.GetHeader("Content-Type"); ct != nil && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct.Value())), "application/sdp") {
+		return nil // validate already answered 415 for other types
+	}
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(string(body)); err != nil {
+		return fmt.Errorf("chansip: sdp: %w", err)
+	}
+	if len(sd.MediaDescriptions) == 0 {
+		return errors.New("chansip: sdp offers no media")
+	}
+	return nil
+}
+
+func (d *Driver) epCounter(ep *endpoint.Endpoint) *atomic.Int64 {
+	v, _ := d.perEP.LoadOrStore(ep.Key(), new(atomic.Int64))
+	return v.(*atomic.Int64)
+}
+
+// admitCall checks the endpoint's call-limit (sip.conf call-limit, pjsip
+// device_state_busy_at is informational only) before a new call.
+func (d *Driver) admitCall(ep *endpoint.Endpoint) bool {
+	return ep.CallLimit <= 0 || d.epCounter(ep).Load() < int64(ep.CallLimit)
+}
+
+// countCall counts ch against its endpoint's call-limit until it hangs up.
+func (d *Driver) countCall(ep *endpoint.Endpoint, ch *channel.Channel) {
+	n := d.epCounter(ep)
+	n.Add(1)
+	go func() {
+		<-ch.Context().Done()
+		n.Add(-1)
+	}()
+}

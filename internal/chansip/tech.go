@@ -68,6 +68,9 @@ func (t *tech) Request(ctx context.Context, reg *channel.Registry, resource stri
 	if err != nil {
 		return nil, err
 	}
+	if ep != nil && !d.admitCall(ep) {
+		return nil, &channel.CauseError{Cause: channel.CauseUserBusy, Err: fmt.Errorf("chansip: %s reached its call-limit %d", ep.Key(), ep.CallLimit)}
+	}
 	l := &leg{d: d, ep: ep, log: d.log}
 	ch := reg.New(string(t.tech), name, channel.Outbound, l)
 	l.ch = ch
@@ -79,6 +82,9 @@ func (t *tech) Request(ctx context.Context, reg *channel.Registry, resource stri
 		ch.Inherit(caller)
 	}
 	ch.SetState(channel.StateDown)
+	if ep != nil {
+		d.countCall(ep, ch)
+	}
 	return ch, nil
 }
 

@@ -125,6 +125,12 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 		}
 		if err != nil {
 			caller.Log().Info("dial: destination unavailable", "dest", t.Tech+"/"+t.Resource, "error", err)
+			var ce *channel.CauseError
+			if errors.As(err, &ce) && ce.Cause == channel.CauseUserBusy {
+				busy++
+				lastCause = ce.Cause
+				continue
+			}
 			nochan++
 			lastCause = channel.CauseSubscriberAbsent
 			continue
@@ -134,7 +140,11 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 	}
 	caller.SetVar("DIALSTATUS", "")
 	if len(legs) == 0 {
-		caller.SetVar("DIALSTATUS", "CHANUNAVAIL")
+		status := "CHANUNAVAIL"
+		if busy > 0 {
+			status = "BUSY"
+		}
+		caller.SetVar("DIALSTATUS", status)
 		caller.SetHangupCause(lastCause)
 		return nil
 	}
