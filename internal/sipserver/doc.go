@@ -5,11 +5,17 @@
 // This package adds what a PBX needs around it (see docs/architecture.md):
 //
 //   - sockets it opens itself, with large kernel buffers, handed to sipgo;
-//   - request validation before any handler runs: missing or inconsistent
-//     mandatory headers get a 400 whose reason phrase names the fault,
+//   - request validation before any handler runs: missing, duplicate or
+//     inconsistent mandatory headers (Content-Length too) get a 400 whose
+//     reason phrase names the fault, a SIP version other than 2.0 gets 505,
 //     Max-Forwards 0 gets 483, an unknown Require gets 420, an unknown
-//     Request-URI scheme gets 416, an unknown method 501 and a known but
-//     unserved one 405 with Allow;
+//     Request-URI scheme gets 416, an INVITE body gopbx cannot read gets
+//     415 with Accept, an unknown method 501 and a known but unserved one
+//     405 with Allow; a request whose Via cannot route a response is
+//     dropped;
+//   - a fast path for UDP REGISTER and OPTIONS outside sipgo's transaction
+//     layer (fastpath.go), and a Gate that drops banned sources before
+//     parsing and admits or refuses each request (rate limits, scanners);
 //   - a Server header from the configured user agent on every response;
 //   - message tracing for `sip set debug` with per-address filters.
 //
