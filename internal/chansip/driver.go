@@ -18,6 +18,7 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/config"
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/location"
 	"github.com/gopbx/gopbx/internal/sipserver"
@@ -305,7 +306,7 @@ func callerIDOf(req *sip.Request, ep *endpoint.Endpoint) channel.CallerID {
 	if f := req.From(); f != nil {
 		cid = channel.CallerID{Name: f.DisplayName, Num: f.Address.User}
 	}
-	if ep != nil && ep.Extra["trust_id_inbound"] == "yes" {
+	if ep != nil && config.IsTrue(ep.Extra["trust_id_inbound"]) {
 		if h := req.GetHeader("P-Asserted-Identity"); h != nil {
 			pai := channel.ParseCallerID(h.Value())
 			var u sip.Uri
