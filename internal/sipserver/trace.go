@@ -52,6 +52,11 @@ func newTracer(log *slog.Logger) *tracer {
 	traceOnce.Do(func() {
 		sip.SIPDebug = true
 		sip.SIPDebugTracer(fanout{})
+		// sipgo refuses to send UDP messages over 1300 bytes (it would want
+		// TCP, RFC 3261 §18.1.1) and drops them silently, which loses a 200
+		// OK whose SDP lists many codecs. Asterisk (disable_tcp_switch=yes)
+		// sends them and lets IP fragment; so do we.
+		sip.UDPMTUSize = 65535
 	})
 	traceMu.Lock()
 	var next []*tracer
