@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/siptest"
 	"github.com/gopbx/gopbx/test/harness"
 )
 
@@ -52,4 +53,31 @@ context=calls
 	waitCDR(t, pbx, 5*time.Second, "ANSWERED record of the first call", func(r cdrRecord) bool {
 		return r.Dst == "300" && r.Disposition == "ANSWERED"
 	})
+}
+
+// asterisk.conf [options] maxcalls: past it new calls get 503 with
+// Retry-After while the established one goes on.
+func TestMaxCalls(t *testing.T) {
+	t.Parallel()
+	n := newCallNet(82)
+	harness.RequireTool(t, "sipp")
+	pbx := harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf": callsPJSIPConf(n), "extensions.conf": callsExtensions,
+		"asterisk.conf": "[options]\nmaxcalls = 1\n",
+	}})
+	harness.IP(t, n.bob)
+	uas := startCallee(t, n.bob, "uas_answer", "-d", "3000")
+	first := harness.StartSIPp(t, callOptions(pbx, harness.IP(t, n.alice), "uac_call", "100", callAlicePassword, "-d", "3000"))
+	pbx.WaitConsole(t, "core show calls", 5*time.Second, func(out string) bool { return strings.Contains(out, "1 active call") })
+
+	// A raw INVITE: maxcalls answers before authentication.
+	c := siptest.DialUDP(t, harness.IP(t, n.busybob)+":0", pbx.Addr())
+	res := c.Exchange(fmt.Sprintf("INVITE sip:100@%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK%[2]s\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:alice@%[1]s>;tag=mc\r\nTo: <sip:100@%[1]s>\r\nCall-ID: mc-%[2]s\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@{local}>\r\nContent-Length: 0\r\n\r\n",
+		pbx.Addr(), siptest.Unique()))
+	if siptest.Status(res) != "SIP/2.0 503 Service Unavailable" || siptest.Header(res, "Retry-After") == "" {
+		t.Fatalf("INVITE past maxcalls: want 503 with Retry-After, got:\n%s", res)
+	}
+	requireSIPpOK(t, "established call", first.Wait())
+	requireSIPpOK(t, "callee", uas.Wait())
 }

@@ -32,6 +32,9 @@ type Config struct {
 	AllowGuest   bool
 	GuestContext string
 	UserAgent    string
+	// MaxCalls refuses new calls with 503 and Retry-After once this many
+	// are in progress (asterisk.conf [options] maxcalls); 0: no limit.
+	MaxCalls int
 }
 
 // Dialplan answers whether an extension exists, before a channel is made,
@@ -172,6 +175,11 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	cfg := d.cfg.Load()
+	if cfg.MaxCalls > 0 && d.calls.Load() >= int64(cfg.MaxCalls) {
+		r.Log.Warn("invite refused: maxcalls reached", "maxcalls", cfg.MaxCalls)
+		r.Respond(503, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
+		return
+	}
 	ep := d.identify(r)
 	if ep != nil && ep.NAT.ForceRport {
 		r.ForceRport()

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/gopbx/gopbx/internal/cdr"
 	"github.com/gopbx/gopbx/internal/channel"
@@ -42,13 +44,38 @@ func (d dpExists) Exists(context, exten, callerID string) (bool, bool) {
 	return false, dp.MatchMore(context, exten, callerID)
 }
 
-func sipConfig(c *pbxconf.PBX) *chansip.Config {
+func sipConfig(c *pbxconf.PBX, maxCalls int) *chansip.Config {
 	return &chansip.Config{
 		Endpoints:    c.Endpoints,
 		AllowGuest:   c.AllowGuest,
 		GuestContext: c.DefaultContext,
 		UserAgent:    c.UserAgent,
+		MaxCalls:     maxCalls,
 	}
+}
+
+// asteriskOptions reads what gopbx uses of asterisk.conf's [options]:
+// maxcalls (new calls beyond it get 503 with Retry-After). A missing file
+// means no limit, as in Asterisk.
+func asteriskOptions(dir string) (maxCalls int, diags []config.Diag, err error) {
+	path := filepath.Join(dir, "asterisk.conf")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil, nil
+	}
+	f, diags, err := config.ParseFile(path, config.WithDir(dir))
+	if err != nil {
+		return 0, diags, err
+	}
+	if s := f.Section("options"); s != nil {
+		if v, ok := s.Var("maxcalls"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v.Value))
+			if err != nil || n < 0 {
+				return 0, diags, fmt.Errorf("%s: maxcalls %q is not a number", v.Pos, v.Value)
+			}
+			maxCalls = n
+		}
+	}
+	return maxCalls, diags, nil
 }
 
 // setupCalls builds the channel core, the dialplan engine, the SIP channel
@@ -86,7 +113,12 @@ func (p *PBX) setupCalls(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pbx: dialplan: %w", err)
 	}
-	p.chansip = chansip.New(p.sip, p.chans, p.store, p.auth, dpExists{p.engine}, p.engine.Run, sipConfig(p.current()), p.log)
+	maxCalls, diags, err := asteriskOptions(p.confDir)
+	logDiags(p.log, diags)
+	if err != nil {
+		return fmt.Errorf("pbx: asterisk.conf: %w", err)
+	}
+	p.chansip = chansip.New(p.sip, p.chans, p.store, p.auth, dpExists{p.engine}, p.engine.Run, sipConfig(p.current(), maxCalls), p.log)
 	return nil
 }
 

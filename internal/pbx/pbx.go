@@ -279,6 +279,11 @@ func (p *PBX) Reload(ctx context.Context) ([]config.Diag, error) {
 	if err != nil {
 		return warns, err
 	}
+	maxCalls, acWarns, err := asteriskOptions(p.confDir)
+	warns = append(warns, acWarns...)
+	if err != nil {
+		return warns, err
+	}
 	if err := p.auth.update(cfg); err != nil {
 		return warns, err
 	}
@@ -286,7 +291,7 @@ func (p *PBX) Reload(ctx context.Context) ([]config.Diag, error) {
 	p.cfg.Store(cfg)
 	p.reg.SetPolicy(policyOf(cfg))
 	p.sip.SetUserAgent(cfg.UserAgent)
-	p.chansip.SetConfig(sipConfig(cfg))
+	p.chansip.SetConfig(sipConfig(cfg, maxCalls))
 	p.reload.Store(time.Now().UnixNano())
 	p.log.Info("configuration reloaded", "endpoints", len(cfg.Endpoints.All()))
 	return warns, nil
