@@ -5,5 +5,5 @@ import "github.com/gopbx/gopbx/internal/app"
 func init() { app.Register("Busy", setup) }
 
 func setup(env *app.Env) (app.App, error) {
-	return &Busy{log: env.Log}, nil
+	return New(env), nil
 }

@@ -1,73 +1,12 @@
 package congestion
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
-	"strconv"
-	"strings"
-	"time"
-
 	"github.com/gopbx/gopbx/internal/app"
 	"github.com/gopbx/gopbx/internal/channel"
 )
 
-// Congestion indicates congestion and ends the call with cause 34, as
-// Asterisk's Congestion() does.
-type Congestion struct {
-	log *slog.Logger
+// New returns Congestion(): indicate congestion and end the call with
+// cause 34, as Asterisk's Congestion() does (see app.Signal).
+func New(env *app.Env) *app.Signal {
+	return &app.Signal{Name: "congestion", Ind: channel.IndCongestion, Cause: channel.CauseNormalCircuitCongestion, Log: env.Log}
 }
-
-// Exec implements app.App. On a channel that is up the caller hears the
-// tone for timeout seconds (until it hangs up without one). A channel not
-// yet answered gets the 503 Service Unavailable at once: there is no audio path to play a
-// tone on, so waiting would only delay the final response.
-func (a *Congestion) Exec(ctx context.Context, ch *channel.Channel, args string) error {
-	timeout, hasTimeout := parseTimeout(args)
-	up := ch.State() == channel.StateUp
-	if err := ch.Indicate(ctx, channel.IndCongestion); err != nil && !ch.HungUp() {
-		a.log.Debug("indication failed", "chan", ch.Name(), "error", err)
-	}
-	if !up {
-		ch.SetHangupCause(channel.CauseNormalCircuitCongestion)
-		return app.ErrHangup
-	}
-	if !hasTimeout {
-		<-ctx.Done()
-		return app.ErrHangup
-	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-	return app.ErrHangup
-}
-
-// parseTimeout reads the optional timeout in seconds (fractions allowed);
-// a missing or negative one means "until the caller hangs up".
-func parseTimeout(args string) (time.Duration, bool) {
-	s := strings.TrimSpace(args)
-	if s == "" {
-		return 0, false
-	}
-	secs, err := strconv.ParseFloat(s, 64)
-	if err != nil || secs < 0 {
-		return 0, false
-	}
-	return time.Duration(secs * float64(time.Second)), true
-}
-
-// DryRun implements app.DryRunner.
-func (*Congestion) DryRun(_ context.Context, ch *channel.Channel, _ string) (string, error) {
-	if ch.State() != channel.StateUp {
-		ch.SetHangupCause(channel.CauseNormalCircuitCongestion)
-	}
-	return fmt.Sprintf("would signal congestion and hang up (cause %d)", 34), app.ErrHangup
-}
-
-var (
-	_ app.App       = (*Congestion)(nil)
-	_ app.DryRunner = (*Congestion)(nil)
-)

@@ -5,5 +5,5 @@ import "github.com/gopbx/gopbx/internal/app"
 func init() { app.Register("Congestion", setup) }
 
 func setup(env *app.Env) (app.App, error) {
-	return &Congestion{log: env.Log}, nil
+	return New(env), nil
 }
