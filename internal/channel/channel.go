@@ -475,9 +475,17 @@ func (c *Channel) Hangup(cause Cause) {
 		c.cause = CauseNormalClearing
 	}
 	cause = c.cause
-	bridged := c.bridged
 	c.mu.Unlock()
 	c.driver.Hangup(c, cause)
+	c.finish()
+}
+
+// finish releases what a hung-up channel holds: its context, its place in
+// the registry and its bridge.
+func (c *Channel) finish() {
+	c.mu.Lock()
+	bridged := c.bridged
+	c.mu.Unlock()
 	c.cancel()
 	c.reg.remove(c)
 	if bridged != nil {
@@ -496,14 +504,9 @@ func (c *Channel) Gone(cause Cause) {
 	}
 	c.hungUp = true
 	c.cause = cause
-	bridged := c.bridged
 	c.mu.Unlock()
 	c.Post(Event{Kind: EvHangup, Cause: cause})
-	c.cancel()
-	c.reg.remove(c)
-	if bridged != nil {
-		bridged.unbridge(c)
-	}
+	c.finish()
 }
 
 // SetHangupCause records the cause without hanging up (Dial does this for
