@@ -100,12 +100,21 @@ type BaresipResponse struct {
 // its control socket. Cleanup quits it (SIGTERM, then SIGKILL).
 func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	t.Helper()
+	return startBaresip(t, opts, nil)
+}
+
+// startBaresip starts baresip on the host (ns nil: loopback addresses
+// only) or inside ns, where its control socket is opened from too.
+func startBaresip(t testing.TB, opts BaresipOptions, ns *Netns) *Baresip {
+	t.Helper()
 	bin := RequireTool(t, "baresip")
 	if opts.IP == "" || opts.Domain == "" {
 		t.Fatal("harness: BaresipOptions.IP and Domain are required")
 	}
-	mustLoopback(t, "BaresipOptions.IP", opts.IP)
-	mustLoopback(t, "BaresipOptions.Domain", opts.Domain)
+	if ns == nil {
+		mustLoopback(t, "BaresipOptions.IP", opts.IP)
+		mustLoopback(t, "BaresipOptions.Domain", opts.Domain)
+	}
 	if opts.Name == "" {
 		opts.Name = opts.User
 	}
@@ -165,16 +174,23 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		t.Fatal(err)
 	}
 	b.logPath = filepath.Join(b.dir, "baresip.log")
-	dumpOnFailure(t, "baresip "+opts.Name, b.logPath)
-	pr, err := startProc("baresip "+opts.Name, b.logPath, b.dir, nil,
-		bin, "-f", b.dir, "-s", "-t", strconv.Itoa(int(opts.Lifetime.Seconds())))
+	argv := []string{bin, "-f", b.dir, "-s", "-t", strconv.Itoa(int(opts.Lifetime.Seconds()))}
+	label := opts.Name
+	connect := func() error { return b.connect(10 * time.Second) }
+	if ns != nil {
+		argv = ns.Command(argv...)
+		label += " (" + ns.Name + ")"
+		connect = func() error { return ns.Do(func() error { return b.connect(10 * time.Second) }) }
+	}
+	dumpOnFailure(t, "baresip "+label, b.logPath)
+	pr, err := startProc("baresip "+opts.Name, b.logPath, b.dir, nil, argv...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.proc = pr
 	t.Cleanup(b.Stop)
-	if err := b.connect(10 * time.Second); err != nil {
-		t.Fatalf("harness: baresip %s: %v", opts.Name, err)
+	if err := connect(); err != nil {
+		t.Fatalf("harness: baresip %s: %v", label, err)
 	}
 	return b
 }

@@ -102,13 +102,25 @@ func RequireSIPp(t testing.TB, opts SIPpOptions) SIPpResult {
 // still running when the test ends.
 func StartSIPp(t testing.TB, opts SIPpOptions) *SIPp {
 	t.Helper()
+	return startSIPp(t, opts, nil)
+}
+
+// startSIPp starts SIPp on the host (ns nil: loopback addresses only, a
+// free port by default) or inside ns (any address of ns, port 5060 by
+// default).
+func startSIPp(t testing.TB, opts SIPpOptions, ns *Netns) *SIPp {
+	t.Helper()
 	bin := RequireTool(t, "sipp")
 	if opts.LocalIP == "" {
 		t.Fatal("harness: SIPpOptions.LocalIP is required")
 	}
-	mustLoopback(t, "SIPpOptions.LocalIP", opts.LocalIP)
-	if opts.Remote != "" {
-		mustLoopback(t, "SIPpOptions.Remote", opts.Remote)
+	if ns == nil {
+		mustLoopback(t, "SIPpOptions.LocalIP", opts.LocalIP)
+		if opts.Remote != "" {
+			mustLoopback(t, "SIPpOptions.Remote", opts.Remote)
+		}
+	} else if opts.LocalPort == 0 {
+		opts.LocalPort = 5060
 	}
 	if opts.Transport == "" {
 		opts.Transport = "u1"
@@ -166,6 +178,9 @@ func StartSIPp(t testing.TB, opts SIPpOptions) *SIPp {
 	}
 	args = append(args, opts.ExtraArgs...)
 	s.start = time.Now()
+	if ns != nil {
+		args = ns.Command(args...)
+	}
 	pr, err := startProc("sipp", f("output.log"), s.dir, nil, args...)
 	if err != nil {
 		t.Fatal(err)
