@@ -77,7 +77,7 @@ func run() int {
 		steps     = flag.String("steps", "", "override the rate steps of every workload (comma separated ops/s)")
 		dur       = flag.Duration("duration", 0, "override the duration of each step")
 		reps      = flag.Int("reps", 0, "runs at the best step, counting the step's own run (default 3, quick 1)")
-		budget    = flag.Duration("budget", 0, "start no run after this much time (default 13m30s, quick 95s), so that make bench stays under 15 minutes")
+		budget    = flag.Duration("budget", 0, "start no run after this much time (default 13m, quick 95s), so that make bench stays under 15 minutes")
 		micro     = flag.String("micro", "", "also run the Go micro-benchmarks with this -benchtime (e.g. 1s) and include them")
 		goBin     = flag.String("go", "go", "go command for the micro-benchmarks")
 		keep      = flag.Bool("keep", false, "keep the work directory (server logs, SIPp files)")
@@ -107,7 +107,7 @@ func run() int {
 		}
 	}
 	if b.budget == 0 {
-		b.budget = 13*time.Minute + 30*time.Second
+		b.budget = 13 * time.Minute
 		if b.quick {
 			b.budget = 95 * time.Second
 		}

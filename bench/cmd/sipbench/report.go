@@ -150,7 +150,12 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 		if s.BestRate == 0 {
 			return "none"
 		}
-		return "**" + thousands(float64(s.BestRate)) + "**"
+		x := "**" + thousands(float64(s.BestRate)) + "**"
+		if sm := s.Summary; sm != nil && sm.CleanRuns*2 <= sm.Runs {
+			// The step was clean once, but most runs at it were not.
+			x += fmt.Sprintf(" (unstable: %d of %d runs clean)", sm.CleanRuns, sm.Runs)
+		}
+		return x
 	}, func(s *serverResult) float64 { return float64(s.BestRate) })
 	row("achieved at that rate (/s)", func(s *serverResult) string { return fmtStat(sum(s).Achieved, 0, true) }, nil)
 	row("server CPU ms per "+w.Op, func(s *serverResult) string { return fmtStat(sum(s).CPUmsPerOp, 3, false) },
