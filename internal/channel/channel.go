@@ -549,5 +549,6 @@ func Bridge(a, b *Channel) {
 	b.mu.Lock()
 	b.bridged = a
 	b.mu.Unlock()
+	JoinMedia(a, b)
 	a.reg.publish(Update{Kind: UpdBridge, Channel: a, Peer: b})
 }

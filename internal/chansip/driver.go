@@ -21,6 +21,7 @@ import (
 	"github.com/gopbx/gopbx/internal/config"
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/location"
+	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/sipserver"
 )
 
@@ -69,6 +70,8 @@ type Driver struct {
 	perEP  sync.Map // endpoint key → *atomic.Int64, calls in progress (call-limit)
 	calls  atomic.Int64
 	closed atomic.Bool
+	media  atomic.Pointer[media.Manager]
+	onHold func(ch *channel.Channel, held bool)
 }
 
 // New creates the driver and registers its technologies and SIP handlers.
@@ -231,16 +234,45 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		r.Respond(400, "Missing Contact Header")
 		return
 	}
+	l := &leg{d: d, ep: ep, req: r.Request, remoteSDP: r.Body(), log: r.Log}
+	if d.anchors(ep) {
+		st, err := d.newStream(l, ep, r.LocalAddr(), r.Source())
+		if err != nil {
+			r.Log.Error("invite refused: no media port", "error", err)
+			r.Respond(503, "Service Unavailable")
+			return
+		}
+		if len(r.Body()) > 0 {
+			if _, err := st.AcceptOffer(r.Body()); err != nil {
+				st.Close()
+				r.Log.Warn("invite refused: no common codec", "error", err)
+				r.Respond(488, "Not Acceptable Here")
+				return
+			}
+		} else if _, err := st.Offer(nil); err != nil {
+			st.Close()
+			r.Respond(488, "Not Acceptable Here")
+			return
+		}
+		l.media = st
+	}
 	if err := r.Respond(100, "Trying"); err != nil {
+		if l.media != nil {
+			l.media.Close()
+		}
 		return
 	}
 
 	ds, err := d.uaFor(r.LocalAddr(), r.Source(), r.Transport()).ReadInvite(r.Request, r.Tx)
 	if err != nil {
+		if l.media != nil {
+			l.media.Close()
+		}
 		r.Log.Warn("invite refused", "error", err)
 		r.Respond(400, "Bad Request")
 		return
 	}
+	l.in = ds
 	r.SetResponded() // from here the dialog session answers the INVITE
 
 	tech := string(endpoint.TechPJSIP)
@@ -248,9 +280,12 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	if ep != nil {
 		tech, res = string(ep.Tech), ep.Name
 	}
-	l := &leg{d: d, ep: ep, in: ds, req: r.Request, remoteSDP: r.Body(), log: r.Log}
 	ch := d.reg.New(tech, res, channel.Inbound, l)
 	l.ch = ch
+	if l.media != nil {
+		ch.SetMedia(l.media)
+		closeWith(ch, l.media)
+	}
 	ch.SetLogger(ch.Log().With("call_id", callID(r.Request)))
 	ch.SetState(channel.StateRing)
 	ch.SetCallerID(cid)
@@ -355,6 +390,11 @@ func (d *Driver) findLeg(req *sip.Request) *leg {
 
 func (d *Driver) onAck(ctx context.Context, r *sipserver.Request) {
 	if l := d.findLeg(r.Request); l != nil && l.in != nil {
+		if l.media != nil && len(r.Body()) > 0 {
+			if err := l.media.AcceptAnswer(r.Body()); err != nil {
+				l.log.Warn("sdp answer in ACK", "error", err)
+			}
+		}
 		l.in.ReadAck(r.Request, r.Tx)
 	}
 }
@@ -389,9 +429,15 @@ func (d *Driver) onCancel(ctx context.Context, r *sipserver.Request) {
 // onInDialog answers INFO and UPDATE inside a known dialog with 200 (DTMF
 // relay and session refresh come with the media work) and 481 otherwise.
 func (d *Driver) onInDialog(ctx context.Context, r *sipserver.Request) {
-	if d.findLeg(r.Request) == nil {
+	l := d.findLeg(r.Request)
+	if l == nil {
 		r.Respond(481, "Call/Transaction Does Not Exist")
 		return
+	}
+	if r.Method == sip.INFO && l.media != nil {
+		if digit, dur, ok := infoDigit(r.Request); ok {
+			l.media.InjectDigit(digit, dur)
+		}
 	}
 	r.Respond(200, "OK")
 }
@@ -402,6 +448,29 @@ func (d *Driver) onReinvite(ctx context.Context, r *sipserver.Request) {
 	l := d.findLeg(r.Request)
 	if l == nil {
 		r.Respond(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if l.media != nil {
+		// Anchored: the new offer is ours to answer; the other leg keeps
+		// its session (a held party hears music on hold from us).
+		answer := l.media.LocalSDP()
+		if len(r.Body()) > 0 {
+			a, err := l.media.AcceptOffer(r.Body())
+			if err != nil {
+				l.ch.Log().Warn("re-invite refused", "error", err)
+				r.Respond(488, "Not Acceptable Here")
+				return
+			}
+			answer = a
+		}
+		res := r.NewResponse(200, "OK")
+		ct := contactFor(r.LocalAddr(), r.Source(), r.Transport())
+		res.AppendHeader(&ct)
+		res.SetBody(answer)
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		addSessionTimer(r.Request, res)
+		r.Send(res)
+		l.holdChanged()
 		return
 	}
 	peer := l.ch.Bridged()

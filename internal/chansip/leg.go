@@ -15,6 +15,7 @@ import (
 
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/endpoint"
+	"github.com/gopbx/gopbx/internal/media"
 )
 
 func netipParse(s string) (netip.Addr, error) { return netip.ParseAddr(s) }
@@ -44,6 +45,8 @@ type leg struct {
 	byeSeen   bool
 	done      sync.WaitGroup // the BYE or final response in flight
 	remoteSDP []byte
+
+	media *media.Stream // anchored media, nil for pass-through
 }
 
 func (l *leg) RemoteSDP() []byte {
@@ -62,12 +65,18 @@ func (l *leg) setRemoteSDP(b []byte) {
 }
 
 func (l *leg) SetLocalSDP(b []byte) {
+	if l.media != nil {
+		return // anchored: we answer with our own session
+	}
 	l.mu.Lock()
 	l.local = b
 	l.mu.Unlock()
 }
 
 func (l *leg) localSDP() []byte {
+	if l.media != nil {
+		return l.media.LocalSDP()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.local
@@ -339,3 +348,13 @@ var (
 	_ channel.Reinviter    = (*leg)(nil)
 	_ channel.HeaderReader = (*leg)(nil)
 )
+
+// holdChanged reacts to the far end's new direction: a leg that put us on
+// hold (sendonly/inactive) makes the bridged party hear music on hold.
+func (l *leg) holdChanged() {
+	if l.ch == nil || l.d.onHold == nil {
+		return
+	}
+	d := l.media.Direction()
+	l.d.onHold(l.ch, d == media.SendOnly || d == media.Inactive)
+}

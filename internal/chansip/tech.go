@@ -12,7 +12,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/codec"
 	"github.com/gopbx/gopbx/internal/endpoint"
+	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/registrar"
 	"github.com/gopbx/gopbx/internal/sipserver"
 )
@@ -40,7 +42,8 @@ func (t *tech) Request(ctx context.Context, reg *channel.Registry, resource stri
 	set := d.cfg.Load().Endpoints
 	ext, peer, hasAt := strings.Cut(resource, "@")
 	if !hasAt {
-		peer, ext = resource, ""
+		// chan_sip's SIP/peer/exten, or a bare peer.
+		peer, ext, _ = strings.Cut(resource, "/")
 	}
 	ep := set.Get(t.tech, peer)
 	if ep == nil {
@@ -65,6 +68,9 @@ func (t *tech) Request(ctx context.Context, reg *channel.Registry, resource stri
 	} else {
 		err = fmt.Errorf("%w: no endpoint %q", ErrUnavailable, peer)
 	}
+	if err == nil && ep != nil && ep.OutboundProxy != "" {
+		tg, err = d.viaProxy(tg, ep.OutboundProxy)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +83,35 @@ func (t *tech) Request(ctx context.Context, reg *channel.Registry, resource stri
 	l.log = ch.Log()
 	l.target = tg
 	l.invite = d.buildInvite(ep, tg, caller)
+	if d.media.Load() != nil && (caller == nil && (ep == nil || !ep.DirectMedia) || caller != nil && channel.MediaOf(caller) != nil) {
+		local := tg.local
+		if local == "" {
+			local = d.udpListener()
+		}
+		st, err := d.newStream(l, ep, local, tg.dest)
+		if err != nil {
+			ch.Gone(channel.CauseSwitchCongestion)
+			return nil, &channel.CauseError{Cause: channel.CauseSwitchCongestion, Err: err}
+		}
+		var prefer codec.Codec
+		if caller != nil {
+			if cm, ok := channel.MediaOf(caller).(*media.Stream); ok {
+				prefer = cm.Codec()
+			}
+		}
+		offer, err := st.Offer(prefer)
+		if err != nil {
+			st.Close()
+			ch.Gone(channel.CauseBearerCapNotAvail)
+			return nil, &channel.CauseError{Cause: channel.CauseBearerCapNotAvail, Err: err}
+		}
+		l.media = st
+		ch.SetMedia(st)
+		closeWith(ch, st)
+		l.invite.RemoveHeader("Content-Type")
+		l.invite.SetBody(offer)
+		l.invite.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
 	if caller != nil {
 		ch.SetConnected(caller.CallerID())
 		ch.Inherit(caller)
@@ -128,9 +163,9 @@ func (d *Driver) endpointTarget(ctx context.Context, ep *endpoint.Endpoint, ext 
 		if tg.transport == "" {
 			tg.transport = "UDP"
 		}
-		if tg.transport == "UDP" {
-			tg.local = b.LocalAddr
-		}
+		// The socket (UDP) or connection (TCP, TLS, WS) the phone registered
+		// on: Via and Contact name it, with its transport.
+		tg.local = b.LocalAddr
 		return tg, nil
 	}
 	for _, c := range ep.StaticContacts {
@@ -265,10 +300,7 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 	}
 	l.out = out
 	ch.SetLogger(ch.Log().With("call_id", callID(l.invite)))
-	var user, pass string
-	if l.ep != nil && len(l.ep.Credentials) > 0 && l.ep.Credentials[0].Password != "" {
-		user, pass = l.ep.Credentials[0].Username, l.ep.Credentials[0].Password
-	}
+	user, pass := outboundCredentials(l.ep)
 	go func() {
 		defer cancel()
 		err := out.WaitAnswer(callCtx, sipgo.AnswerOptions{
@@ -281,6 +313,11 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 				case res.StatusCode == 183:
 					if len(res.Body()) > 0 {
 						l.setRemoteSDP(res.Body())
+						if l.media != nil {
+							if err := l.media.AcceptAnswer(res.Body()); err != nil {
+								ch.Log().Warn("early media sdp", "error", err)
+							}
+						}
 					}
 					ch.Post(channel.Event{Kind: channel.EvProgress, Status: 183, Body: res.Body()})
 				}
@@ -292,6 +329,11 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 			l.final, l.answered = true, true
 			l.remote = out.InviteResponse.Body()
 			l.mu.Unlock()
+			if l.media != nil && len(l.remote) > 0 {
+				if err := l.media.AcceptAnswer(l.remote); err != nil {
+					ch.Log().Warn("sdp answer", "error", err)
+				}
+			}
 			d.legs.Store(out.ID, l)
 			go func() {
 				<-ch.Context().Done()

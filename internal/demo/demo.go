@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/template"
+	"time"
 )
 
 //go:embed conf/*.conf
@@ -33,6 +34,10 @@ func Setup(dataDir string) (dir string, users []User, err error) {
 	if b, err := os.ReadFile(usersFile); err == nil {
 		if err := json.Unmarshal(b, &users); err != nil {
 			return "", nil, fmt.Errorf("demo: %s: %w", usersFile, err)
+		}
+		// A deleted certificate is made again; pjsip.conf still names it.
+		if err := ensureCert(dir, time.Now()); err != nil {
+			return "", nil, err
 		}
 		return dir, users, nil
 	}
@@ -62,6 +67,9 @@ func Setup(dataDir string) (dir string, users []User, err error) {
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), out.Bytes(), 0o600); err != nil {
 			return "", nil, fmt.Errorf("demo: %w", err)
 		}
+	}
+	if err := ensureCert(dir, time.Now()); err != nil {
+		return "", nil, err
 	}
 	b, _ := json.MarshalIndent(users, "", "  ")
 	if err := os.WriteFile(usersFile, b, 0o600); err != nil {

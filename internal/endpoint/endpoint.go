@@ -115,14 +115,23 @@ type Endpoint struct {
 	DTMFMode    string
 	DirectMedia bool
 
-	FromUser    string
-	FromDomain  string
-	CallerID    string // "Name" <number>
-	CallLimit   int
-	Insecure    []string // port, invite
-	AccountCode string
-	Language    string
-	MOH         string
+	FromUser   string
+	FromDomain string
+	// OutboundAuth answers the endpoint's digest challenges to requests
+	// gopbx sends it (a trunk that wants 401/407 on our INVITE): sip.conf
+	// defaultuser (or the peer name) with remotesecret or secret, pjsip
+	// outbound_auth=.
+	OutboundAuth []Credential
+	// OutboundProxy is where requests to the endpoint go instead of its
+	// host (sip.conf outboundproxy=, pjsip outbound_proxy=): a SIP URI or
+	// host[:port]; empty: none.
+	OutboundProxy string
+	CallerID      string // "Name" <number>
+	CallLimit     int
+	Insecure      []string // port, invite
+	AccountCode   string
+	Language      string
+	MOH           string
 
 	// Identify are source addresses that map an unauthenticated request to this
 	// endpoint (pjsip identify match=, sip.conf host=address with insecure=port).

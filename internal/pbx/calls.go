@@ -18,6 +18,7 @@ import (
 	"github.com/gopbx/gopbx/internal/config/pbxconf"
 	"github.com/gopbx/gopbx/internal/demo"
 	"github.com/gopbx/gopbx/internal/dialplan"
+	"github.com/gopbx/gopbx/internal/media"
 
 	_ "github.com/gopbx/gopbx/internal/app/all" // the standard applications
 )
@@ -119,6 +120,16 @@ func (p *PBX) setupCalls(ctx context.Context) error {
 		return fmt.Errorf("pbx: asterisk.conf: %w", err)
 	}
 	p.chansip = chansip.New(p.sip, p.chans, p.store, p.auth, dpExists{p.engine}, p.engine.Run, sipConfig(p.current(), maxCalls), p.log)
+
+	mcfg, diags, err := loadRTPConf(p.confDir)
+	logDiags(p.log, diags)
+	if err != nil {
+		return fmt.Errorf("pbx: %w", err)
+	}
+	if p.media, err = media.NewManager(mcfg, p.log); err != nil {
+		return fmt.Errorf("pbx: %w", err)
+	}
+	p.chansip.SetMedia(p.media)
 	return nil
 }
 

@@ -84,12 +84,6 @@ func (p *PBX) registerCommands(reg *cli.Registry) {
 		}})
 	reg.Register(cli.Command{Words: []string{"sip", "show", "settings"}, Summary: "Show SIP global settings",
 		Run: func(ctx context.Context, w io.Writer, args []string) error { return p.showSettings(w) }})
-	reg.Register(cli.Command{Words: []string{"sip", "show", "registry"}, Summary: "List SIP registration status",
-		Run: func(ctx context.Context, w io.Writer, args []string) error {
-			fmt.Fprintf(w, "%-39s %-6s %-12s %8s %-20s %-25s\n", "Host", "dnsmgr", "Username", "Refresh", "State", "Reg.Time")
-			fmt.Fprintf(w, "%d SIP registrations.\n", 0)
-			return nil
-		}})
 	reg.Register(cli.Command{Words: []string{"sip", "set", "debug"}, Usage: "sip set debug {on|off|ip <addr>|peer <name>}", Summary: "Enable/Disable SIP debugging",
 		Run: p.sipSetDebug})
 
@@ -107,13 +101,6 @@ func (p *PBX) registerCommands(reg *cli.Registry) {
 		Run: func(ctx context.Context, w io.Writer, args []string) error { return p.showContacts(ctx, w) }})
 	reg.Register(cli.Command{Words: []string{"pjsip", "show", "aors"}, Summary: "List PJSIP aors",
 		Run: func(ctx context.Context, w io.Writer, args []string) error { return p.showAORs(ctx, w) }})
-	reg.Register(cli.Command{Words: []string{"pjsip", "show", "registrations"}, Summary: "List PJSIP outbound registrations",
-		Run: func(ctx context.Context, w io.Writer, args []string) error {
-			fmt.Fprintln(w, "\n <Registration/ServerURI..............................>  <Auth..........>  <Status.......>")
-			fmt.Fprintln(w, "==========================================================================================")
-			fmt.Fprintln(w, "\nNo objects found.")
-			return nil
-		}})
 	reg.Register(cli.Command{Words: []string{"pjsip", "set", "logger"}, Usage: "pjsip set logger {on|off|host <addr>}", Summary: "Enable/Disable PJSIP logger output",
 		Run: p.sipSetDebug})
 }

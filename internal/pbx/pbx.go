@@ -26,9 +26,11 @@ import (
 	"github.com/gopbx/gopbx/internal/dialplan"
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/location"
+	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/registrar"
 	"github.com/gopbx/gopbx/internal/sipserver"
 	"github.com/gopbx/gopbx/internal/storage/sqlite"
+	"github.com/gopbx/gopbx/internal/trunk"
 )
 
 // ConsoleSocket is the console's unix socket name inside the data directory.
@@ -64,6 +66,8 @@ type PBX struct {
 	chans     *channel.Registry
 	engine    *dialplan.Engine
 	chansip   *chansip.Driver
+	trunks    *trunk.Manager
+	media     *media.Manager
 	cdr       *cdr.Collector
 	processed atomic.Int64
 
@@ -125,6 +129,7 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 		UserAgent: cfg.UserAgent,
 		Log:       p.log,
 		Supported: []string{"path"},
+		ClientTLS: cfg.ClientTLS,
 	})
 	if err != nil {
 		db.Close()
@@ -151,6 +156,7 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 	p.registerCommands(reg)
 	p.registerCallCommands(reg)
 	p.registerSecurityCommands(reg)
+	p.registerTrunkCommands(reg) // also starts following cfg's registrations
 	p.console = cli.NewServer(reg, filepath.Join(opts.DataDir, ConsoleSocket), p.log)
 	srv.Tracer().SetSink(p.console.Broadcast)
 	return p, nil
@@ -200,9 +206,8 @@ func (p *PBX) Run(ctx context.Context) error {
 	var ls []sipserver.Listener
 	for _, l := range p.current().Listeners {
 		sl := sipserver.Listener{Proto: l.Proto, Addr: l.Addr}
-		if l.Proto == "tls" || l.Proto == "wss" {
-			p.log.Warn("listener skipped: TLS transports are not available yet", "proto", l.Proto, "addr", l.Addr)
-			continue
+		if l.TLS != nil {
+			sl.TLS = l.TLS.Config // loaded and checked by pbxconf.Load
 		}
 		ls = append(ls, sl)
 	}
@@ -223,6 +228,8 @@ func (p *PBX) Run(ctx context.Context) error {
 	})
 	run(func() { p.reg.ExpireLoop(ctx, time.Second) })
 	run(func() { p.qualify.Run(ctx) })
+	p.trunks.Start(ctx) // registrations need the listeners
+	run(func() { p.media.Run(ctx) })
 
 	hup := make(chan os.Signal, 1)
 	notifyHUP(hup)
@@ -246,6 +253,7 @@ func (p *PBX) Run(ctx context.Context) error {
 
 func (p *PBX) shutdown(wg *sync.WaitGroup, cancel context.CancelFunc) error {
 	p.log.Info("shutting down")
+	p.stopTrunks() // un-REGISTER while the listeners are still open
 	cancel()
 	p.console.Close()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -291,7 +299,15 @@ func (p *PBX) Reload(ctx context.Context) ([]config.Diag, error) {
 	p.cfg.Store(cfg)
 	p.reg.SetPolicy(policyOf(cfg))
 	p.sip.SetUserAgent(cfg.UserAgent)
+	for _, l := range cfg.Listeners {
+		// New certificates apply to new connections; listeners themselves
+		// are opened only at start.
+		if l.TLS != nil {
+			p.sip.SetTLS(l.Proto, l.Addr, l.TLS.Config)
+		}
+	}
 	p.chansip.SetConfig(sipConfig(cfg, maxCalls))
+	p.syncTrunks(cfg)
 	p.reload.Store(time.Now().UnixNano())
 	p.log.Info("configuration reloaded", "endpoints", len(cfg.Endpoints.All()))
 	return warns, nil
@@ -315,7 +331,9 @@ func logDiags(log *slog.Logger, ds []config.Diag) {
 
 func printDemo(w io.Writer, dir string, users []demo.User) {
 	fmt.Fprintf(w, "\ngopbx demo configuration in %s\n", dir)
-	fmt.Fprintf(w, "Point a softphone at this machine's address, port 5060 (UDP or TCP):\n\n")
+	fmt.Fprintf(w, "Point a softphone at this machine's address:\n")
+	fmt.Fprintf(w, "  port 5060 (UDP or TCP), 5061 (TLS, self-signed %s), or ws://ADDRESS:8088/ws (WebSocket)\n\n",
+		filepath.Join(dir, demo.CertFile))
 	fmt.Fprintf(w, "  %-6s  %-14s  %s\n", "user", "password", "voicemail PIN")
 	for _, u := range users {
 		fmt.Fprintf(w, "  %-6s  %-14s  %s\n", u.Name, u.Password, u.PIN)

@@ -21,7 +21,9 @@ import (
 type Listener struct {
 	Proto string // udp, tcp, tls, ws, wss
 	Addr  string // host:port
-	TLS   *tls.Config
+	// TLS is required for tls and wss. The server reads it at each
+	// handshake through SetTLS, so a reload can replace the certificate.
+	TLS *tls.Config
 }
 
 // Options configure a Server.
@@ -36,6 +38,9 @@ type Options struct {
 	// NoFastPath sends UDP REGISTER and OPTIONS through sipgo's transaction
 	// layer like every other request (see fastpath.go).
 	NoFastPath bool
+	// ClientTLS is used for TLS and WSS connections gopbx opens; nil keeps
+	// sipgo's default (system roots, server name checked).
+	ClientTLS *tls.Config
 }
 
 // Server owns the sipgo user agent, its transports and the request routing.
@@ -61,6 +66,7 @@ type Server struct {
 	dropped   atomic.Int64 // datagrams dropped because the fast path was full
 	sipgoLog  *slog.Logger
 	gate      atomic.Pointer[Gate]
+	tlsConfs  map[string]*atomic.Pointer[tls.Config] // by "proto addr" as configured
 }
 
 // Gate screens traffic before any handler sees it: internal/pbx puts the
@@ -109,6 +115,7 @@ func New(opts Options) (*Server, error) {
 		udpBuf:   opts.UDPBuffer,
 		handlers: make(map[sip.RequestMethod]Handler),
 		udpConns: make(map[string]net.PacketConn),
+		tlsConfs: make(map[string]*atomic.Pointer[tls.Config]),
 	}
 	if !opts.NoFastPath {
 		s.fast = newFastPath(s)
@@ -123,11 +130,15 @@ func New(opts Options) (*Server, error) {
 	// peer misbehaviour, so it goes to our log at Debug through a filter.
 	sipgoLog := slog.New(levelShift{h: log.Handler()}).With("component", "sipgo")
 	s.sipgoLog = sipgoLog
-	ua, err := sipgo.NewUA(
+	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(opts.UserAgent),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipgoLog)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipgoLog), sip.WithTransportLayerReadFilter(s.filter)),
-	)
+	}
+	if opts.ClientTLS != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(opts.ClientTLS))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sipserver: new user agent: %w", err)
 	}
@@ -239,7 +250,7 @@ func (s *Server) Listen(ctx context.Context, ls []Listener) error {
 				closeAll()
 				return fmt.Errorf("sipserver: listen %s %s: %w", l.Proto, l.Addr, err)
 			}
-			ln := tls.NewListener(raw, l.TLS)
+			ln := tls.NewListener(raw, s.dynamicTLS(l))
 			serve := func() error { return s.srv.ServeTLS(ln) }
 			if l.Proto == "wss" {
 				serve = func() error { return s.srv.ServeWSS(ln) }
@@ -311,6 +322,34 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	return s.ua.Close()
+}
+
+// dynamicTLS returns a configuration that asks, at each handshake, for the
+// one SetTLS last gave the listener: certificates renew on reload without
+// closing the socket or the phones' connections.
+func (s *Server) dynamicTLS(l Listener) *tls.Config {
+	p := new(atomic.Pointer[tls.Config])
+	p.Store(l.TLS)
+	s.mu.Lock()
+	s.tlsConfs[l.Proto+" "+l.Addr] = p
+	s.mu.Unlock()
+	return &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return p.Load(), nil }}
+}
+
+// SetTLS replaces the TLS configuration of the listener opened as proto
+// and addr (as given to Listen); it reports false when there is none.
+func (s *Server) SetTLS(proto, addr string, c *tls.Config) bool {
+	if c == nil {
+		return false
+	}
+	s.mu.Lock()
+	p := s.tlsConfs[proto+" "+addr]
+	s.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	p.Store(c)
+	return true
 }
 
 // Dropped is the number of datagrams refused because the request workers

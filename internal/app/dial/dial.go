@@ -217,6 +217,7 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 					if sc, ok := caller.Driver().(channel.SDPCarrier); ok {
 						sc.SetLocalSDP(le.ev.Body)
 					}
+					channel.JoinMedia(caller, le.leg) // early media through our relay
 					caller.Indicate(ctx, channel.IndProgress)
 				}
 			case channel.EvAnswer:
@@ -259,7 +260,9 @@ func answered(ctx context.Context, caller, callee *channel.Channel, sdp []byte, 
 	if sc, ok := caller.Driver().(channel.SDPCarrier); ok && len(sdp) > 0 {
 		sc.SetLocalSDP(sdp)
 	}
-	if caller.State() == channel.StateUp {
+	if caller.State() == channel.StateUp && channel.MediaOf(caller) != nil {
+		// Anchored and already answered: the bridge joins the two sessions.
+	} else if caller.State() == channel.StateUp {
 		// Already answered by the dialplan: send the callee's answer as a
 		// new offer so media flows end to end.
 		if ri, ok := caller.Driver().(channel.Reinviter); ok && len(sdp) > 0 {

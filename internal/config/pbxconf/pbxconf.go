@@ -1,6 +1,7 @@
 package pbxconf
 
 import (
+	"crypto/tls"
 	"errors"
 	"io/fs"
 	"net/netip"
@@ -52,6 +53,12 @@ type PBX struct {
 	// Registrations are the outbound registrations, pjsip first, kept as
 	// parsed for the trunk code.
 	Registrations []Registration
+
+	// ClientTLS is for TLS connections gopbx opens, from the first TLS
+	// listener's certificate and verify_server; nil without TLS listeners.
+	ClientTLS *tls.Config
+
+	http http // http.conf's WebSocket listeners
 }
 
 // Listener is one address to take SIP on.
@@ -64,7 +71,8 @@ type Listener struct {
 	ExternalSignaling string // host[:port] to put in Via/Contact for peers outside LocalNets
 	ExternalMedia     string // address to put in SDP for them
 	LocalNets         []netip.Prefix
-	CertFile, KeyFile string
+	// TLS is set for tls and wss listeners (and may be for others, unused).
+	TLS *TLS
 }
 
 // Registration is one outbound registration; exactly one of SIP and PJSIP is set.
@@ -103,7 +111,19 @@ func Load(dir string) (*PBX, []config.Diag, error) {
 		return nil, diags, err
 	}
 
+	h, d, err := loadHTTP(dir)
+	diags = append(diags, d...)
+	if err != nil {
+		return nil, diags, err
+	}
+	p.http = h
+
 	p.build()
+	d, err = p.loadTLS()
+	diags = append(diags, d...)
+	if err != nil {
+		return nil, diags, err
+	}
 	return p, diags, nil
 }
 
@@ -173,8 +193,24 @@ func (p *PBX) buildListeners() {
 				Pos:           t.Pos,
 				ExternalMedia: t.ExternalMediaAddress,
 				LocalNets:     slices.Clone(t.LocalNets),
-				CertFile:      t.CertFile,
-				KeyFile:       t.PrivKeyFile,
+			}
+			if t.CertFile != "" || t.Protocol == "tls" || t.Protocol == "wss" {
+				l.TLS = &TLS{
+					CertFile: t.CertFile, CertPos: t.CertPos,
+					KeyFile: t.PrivKeyFile, KeyPos: t.PrivKeyPos,
+					CAFile: t.CAListFile, CAPos: t.CAListPos,
+					Method: t.Method, Ciphers: t.Cipher,
+					VerifyClient: t.VerifyClient, RequireClientCert: t.RequireClientCert,
+					VerifyServer: t.VerifyServer,
+				}
+			}
+			// Asterisk serves WebSockets from its HTTP server and ignores a
+			// ws/wss transport's bind; with an enabled http.conf so do we.
+			if h := p.http.ws; h != nil && t.Protocol == "ws" {
+				l.Addr = h.Addr
+			}
+			if h := p.http.wss; h != nil && t.Protocol == "wss" {
+				l.Addr, l.TLS = h.Addr, h.TLS
 			}
 			if t.ExternalSignalingAddress != "" {
 				l.ExternalSignaling = t.ExternalSignalingAddress
@@ -208,11 +244,25 @@ func (p *PBX) buildListeners() {
 			all = append(all, tcp)
 		}
 		if g.TLSEnable {
-			tls := base
-			tls.Name, tls.Proto, tls.Addr = "sip-tls", "tls", g.TLSBindAddr
-			tls.ExternalSignaling = externWithPort(extern, g.ExternTLSPort)
-			tls.CertFile, tls.KeyFile = g.TLSCertFile, g.TLSPrivKey
-			all = append(all, tls)
+			tl := base
+			tl.Name, tl.Proto, tl.Addr = "sip-tls", "tls", g.TLSBindAddr
+			tl.ExternalSignaling = externWithPort(extern, g.ExternTLSPort)
+			tl.TLS = &TLS{
+				CertFile: g.TLSCertFile, CertPos: g.TLSCertPos,
+				KeyFile: g.TLSPrivKey, KeyPos: g.TLSKeyPos,
+				CAFile: g.TLSCAFile, CAPos: g.TLSCAPos,
+				Method: g.TLSMethod, VerifyClient: g.TLSVerifyClient,
+				VerifyServer: !g.TLSDontVerifyServer,
+			}
+			if g.TLSCipher != "" {
+				tl.TLS.Ciphers = []string{g.TLSCipher}
+			}
+			all = append(all, tl)
+		}
+	}
+	for _, h := range []*Listener{p.http.ws, p.http.wss} {
+		if h != nil {
+			all = append(all, *h)
 		}
 	}
 	if len(all) == 0 {
@@ -235,8 +285,8 @@ func (p *PBX) buildListeners() {
 		if m.ExternalMedia == "" {
 			m.ExternalMedia = l.ExternalMedia
 		}
-		if m.CertFile == "" {
-			m.CertFile, m.KeyFile = l.CertFile, l.KeyFile
+		if m.TLS == nil || m.TLS.CertFile == "" {
+			m.TLS = l.TLS
 		}
 		m.LocalNets = unionPrefixes(m.LocalNets, l.LocalNets)
 	}

@@ -21,7 +21,7 @@ var mappedOptions = map[string]bool{
 	"context": true, "allow": true, "disallow": true, "transport": true, "auth": true,
 	"aors": true, "direct_media": true, "rewrite_contact": true, "force_rport": true,
 	"rtp_symmetric": true, "dtmf_mode": true, "callerid": true, "from_user": true,
-	"from_domain": true, "language": true, "moh_suggest": true, "accountcode": true,
+	"from_domain": true, "outbound_auth": true, "outbound_proxy": true, "language": true, "moh_suggest": true, "accountcode": true,
 }
 
 // Endpoints maps every type=endpoint object, with the auths, AORs and
@@ -90,6 +90,18 @@ func (c *Config) endpoint(ep *Endpoint) *endpoint.Endpoint {
 	if len(ep.Auth) > 0 && len(e.Credentials) == 0 {
 		e.Credentials = []endpoint.Credential{{Username: lockedUser, HA1: LockedHA1}}
 	}
+
+	// Outbound auth answers the endpoint's challenges to our requests.
+	for _, name := range ep.OutboundAuth {
+		if a := c.Auth(name); a != nil && a.Username != "" {
+			cred := endpoint.Credential{Username: a.Username, Password: a.Password, Realm: a.Realm}
+			if cred.Password == "" {
+				cred.HA1 = a.Digests["MD5"]
+			}
+			e.OutboundAuth = append(e.OutboundAuth, cred)
+		}
+	}
+	e.OutboundProxy = ep.OutboundProxy
 
 	// AORs.
 	var aors []*AOR

@@ -165,6 +165,16 @@ func str[T any](field func(*T) *string) opt[T] {
 	}}
 }
 
+// file keeps a file name with the line that gave it, so a file that cannot
+// be read is reported there.
+func file[T any](field func(*T) (*string, *config.Pos)) opt[T] {
+	return opt[T]{fn: func(_ *loader, o *T, v config.Var) error {
+		name, pos := field(o)
+		*name, *pos = strings.TrimSpace(v.Value), v.Pos
+		return nil
+	}}
+}
+
 func boolean[T any](field func(*T) *bool) opt[T] {
 	return opt[T]{fn: func(_ *loader, o *T, v config.Var) error {
 		b, err := config.ParseBool(v.Value)

@@ -191,7 +191,7 @@ func TestLoadObjects(t *testing.T) {
 	if e.Options["mailboxes"] != "100@default" || e.Options["allow"] != "ulaw,alaw,opus" || e.CallerID != `"Alice" <100>` {
 		t.Errorf("endpoint 100 options: %v", e.Options)
 	}
-	if tr := c.Endpoint("trunk"); tr.Context != "from-trunk" || !tr.DirectMedia || tr.Rel100 != "yes" || tr.MOHSuggest != "default" || !reflect.DeepEqual(tr.IdentifyBy, []string{"username", "ip"}) {
+	if tr := c.Endpoint("trunk"); tr.Context != "from-trunk" || tr.DirectMedia || tr.Rel100 != "yes" || tr.MOHSuggest != "default" || !reflect.DeepEqual(tr.IdentifyBy, []string{"username", "ip"}) {
 		t.Errorf("trunk defaults: %+v", tr)
 	}
 
@@ -257,7 +257,7 @@ func TestEndpoints(t *testing.T) {
 	if tr.Credentials != nil {
 		t.Errorf("trunk has only outbound auth, got credentials %+v", tr.Credentials)
 	}
-	if tr.Extra["outbound_auth"] != "trunk-out" || tr.Extra["identify_hosts"] != "gw.example.com" {
+	if len(tr.OutboundAuth) != 1 || tr.OutboundAuth[0].Username == "" || tr.Extra["identify_hosts"] != "gw.example.com" {
 		t.Errorf("trunk extra: %v", tr.Extra)
 	}
 	if tr.QualifyFrequency != time.Minute || tr.QualifyTimeout != 3*time.Second || tr.MaxContacts != 0 || tr.MinExpiry != time.Minute {

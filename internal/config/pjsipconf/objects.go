@@ -62,9 +62,9 @@ var transportOpts = table[Transport]{
 	}},
 	"external_media_address": str(func(t *Transport) *string { return &t.ExternalMediaAddress }),
 	"local_net":              appendPrefixes(func(t *Transport) *[]netip.Prefix { return &t.LocalNets }),
-	"cert_file":              str(func(t *Transport) *string { return &t.CertFile }),
-	"priv_key_file":          str(func(t *Transport) *string { return &t.PrivKeyFile }),
-	"ca_list_file":           str(func(t *Transport) *string { return &t.CAListFile }),
+	"cert_file":              file(func(t *Transport) (*string, *config.Pos) { return &t.CertFile, &t.CertPos }),
+	"priv_key_file":          file(func(t *Transport) (*string, *config.Pos) { return &t.PrivKeyFile, &t.PrivKeyPos }),
+	"ca_list_file":           file(func(t *Transport) (*string, *config.Pos) { return &t.CAListFile, &t.CAListPos }),
 	"ca_list_path":           str(func(t *Transport) *string { return &t.CAListPath }),
 	"password":               str(func(t *Transport) *string { return &t.Password }),
 	"method":                 str(func(t *Transport) *string { return &t.Method }),
@@ -105,9 +105,6 @@ func (l *loader) transport(s *config.Section, obj Object) {
 			t.Bind = config.JoinHostPort("0.0.0.0", port)
 		} else {
 			t.Bind = withDefaultPort(t.Bind, port)
-		}
-		if t.Protocol == "tls" && (t.CertFile == "" || t.PrivKeyFile == "") {
-			l.warnf(s.Pos, "tls transport [%s] needs cert_file and priv_key_file", s.Name)
 		}
 	}
 	l.c.Transports = append(l.c.Transports, t)
@@ -227,7 +224,7 @@ func (l *loader) endpoint(s *config.Section, obj Object) {
 	e := &Endpoint{
 		Object:            obj,
 		Context:           "default",
-		DirectMedia:       true,
+		DirectMedia:       false, // gopbx anchors media unless direct_media=yes is set
 		ForceRport:        true,
 		DTMFMode:          "rfc4733",
 		MediaEncryption:   "no",

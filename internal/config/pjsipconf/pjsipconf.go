@@ -100,6 +100,8 @@ type Transport struct {
 	Domain                   string
 	AllowReload              bool
 	SymmetricTransport       bool
+	// Where cert_file, priv_key_file and ca_list_file were set.
+	CertPos, PrivKeyPos, CAListPos config.Pos
 }
 
 // Endpoint is a type=endpoint object. Defaults are res_pjsip's.

@@ -1,6 +1,7 @@
 package sipconf
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -15,7 +16,7 @@ var mappedOptions = map[string]bool{
 	"type": true, "host": true, "port": true, "secret": true, "md5secret": true,
 	"context": true, "nat": true, "insecure": true, "qualify": true, "qualifyfreq": true,
 	"dtmfmode": true, "directmedia": true, "canreinvite": true, "fromuser": true,
-	"fromdomain": true, "callerid": true, "call-limit": true, "allow": true,
+	"fromdomain": true, "outboundproxy": true, "callerid": true, "call-limit": true, "allow": true,
 	"disallow": true, "accountcode": true, "language": true, "mohsuggest": true,
 }
 
@@ -86,6 +87,16 @@ func (c *Config) endpoint(p *Peer) *endpoint.Endpoint {
 	}
 	if e.MOH == "" {
 		e.MOH = p.MOHInterpret
+	}
+	e.OutboundProxy = p.OutboundProxy
+	if secret := cmp.Or(p.RemoteSecret, p.Secret); secret != "" || p.MD5Secret != "" {
+		// chan_sip answers a peer's challenge as defaultuser (username=),
+		// else the peer name, with remotesecret, else secret/md5secret.
+		c := endpoint.Credential{Username: cmp.Or(p.DefaultUser, p.Name), Password: secret}
+		if secret == "" {
+			c.HA1 = p.MD5Secret
+		}
+		e.OutboundAuth = []endpoint.Credential{c}
 	}
 	if len(p.Transports) > 0 {
 		e.Transport = p.Transports[0]

@@ -32,7 +32,7 @@ func defaultGeneral() General {
 			Context:      DefaultContext,
 			NAT:          NAT{AutoForceRport: true}, // chan_sip's default since Asterisk 13
 			DTMFMode:     "rfc2833",
-			DirectMedia:  true,
+			DirectMedia:  false, // gopbx anchors media unless directmedia=yes is set
 			Allow:        append([]string(nil), defaultCodecs...),
 			Transports:   []string{"udp"},
 			QualifyFreq:  DefaultQualifyFreq,

@@ -52,7 +52,7 @@ func TestGeneralDefaults(t *testing.T) {
 		{"peer nat", g.PeerDefaults.NAT, NAT{AutoForceRport: true}},
 		{"peer dtmf", g.PeerDefaults.DTMFMode, "rfc2833"},
 		{"peer allow", g.PeerDefaults.Allow, []string{"ulaw", "alaw", "gsm", "h263"}},
-		{"peer directmedia", g.PeerDefaults.DirectMedia, true},
+		{"peer directmedia", g.PeerDefaults.DirectMedia, false},
 		{"peer qualify", g.PeerDefaults.Qualify, time.Duration(0)},
 	}
 	for _, c := range checks {
@@ -427,7 +427,7 @@ nat=no
 	if e.NAT != (endpoint.NAT{ForceRport: true, Comedia: true, RewriteContact: true}) {
 		t.Errorf("100 nat %+v", e.NAT)
 	}
-	if !reflect.DeepEqual(e.Allow, []string{"ulaw", "alaw", "gsm", "h263", "g722"}) || e.DTMFMode != "rfc2833" || !e.DirectMedia || e.MOH != "default" {
+	if !reflect.DeepEqual(e.Allow, []string{"ulaw", "alaw", "gsm", "h263", "g722"}) || e.DTMFMode != "rfc2833" || e.DirectMedia || e.MOH != "default" {
 		t.Errorf("100 media %v %q %v %q", e.Allow, e.DTMFMode, e.DirectMedia, e.MOH)
 	}
 	if !reflect.DeepEqual(e.AORs, []string{"100"}) || e.Extra["mailbox"] != "100@default" || e.Extra["username"] != "alice" {

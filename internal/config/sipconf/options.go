@@ -239,12 +239,14 @@ var generalOpts = map[string]func(l *loader, g *General, v config.Var){
 	},
 	"tlsenable": setTLSEnable, "sslenable": setTLSEnable,
 	"tlsbindaddr": setTLSBind, "sslbindaddr": setTLSBind,
-	"tlscertfile":     func(_ *loader, g *General, v config.Var) { g.TLSCertFile = v.Value },
-	"sslcert":         func(_ *loader, g *General, v config.Var) { g.TLSCertFile = v.Value },
-	"tlsprivatekey":   func(_ *loader, g *General, v config.Var) { g.TLSPrivKey = v.Value },
-	"sslprivatekey":   func(_ *loader, g *General, v config.Var) { g.TLSPrivKey = v.Value },
-	"tlscafile":       func(_ *loader, g *General, v config.Var) { g.TLSCAFile = v.Value },
-	"sslcafile":       func(_ *loader, g *General, v config.Var) { g.TLSCAFile = v.Value },
+	"tlscertfile":     setTLSCert,
+	"sslcert":         setTLSCert,
+	"tlsprivatekey":   setTLSKey,
+	"sslprivatekey":   setTLSKey,
+	"tlscafile":       setTLSCA,
+	"sslcafile":       setTLSCA,
+	"tlsverifyclient": setTLSVerifyClient, "sslverifyclient": setTLSVerifyClient,
+	"tlsdontverifyserver": setTLSDontVerify, "ssldontverifyserver": setTLSDontVerify,
 	"tlscipher":       func(_ *loader, g *General, v config.Var) { g.TLSCipher = v.Value },
 	"sslcipher":       func(_ *loader, g *General, v config.Var) { g.TLSCipher = v.Value },
 	"tlsclientmethod": func(_ *loader, g *General, v config.Var) { g.TLSMethod = v.Value },
@@ -319,8 +321,7 @@ var repeatableGeneral = map[string]bool{
 
 func init() {
 	for _, name := range strings.Fields(`
-		tlsverifyclient tlsdontverifyserver ssldontverifyserver sslverifyclient tlscapath
-		sslcapath tlsservercipherorder tlsdisablev1 tlsdisablev11 tlsdisablev12
+		tlscapath sslcapath tlsservercipherorder tlsdisablev1 tlsdisablev11 tlsdisablev12
 		recordonfeature recordofffeature subscribecontext callcounter domainsasrealm
 		sdpsession sdpowner allowtransfer rtcachefriends rtsavesysname rtsavepath rtupdate
 		ignoreregexpire timert1 timerb t1min dynamic_exclude_static dynamic_excludes_static
@@ -378,6 +379,24 @@ func setTLSEnable(l *loader, g *General, v config.Var) {
 	b, err := boolValue(v)
 	l.warnErr(v, err)
 	g.TLSEnable = b
+}
+
+// The TLS file options keep their line: a file that cannot be read is a
+// configuration error reported there (pbxconf loads them).
+func setTLSCert(_ *loader, g *General, v config.Var) { g.TLSCertFile, g.TLSCertPos = v.Value, v.Pos }
+func setTLSKey(_ *loader, g *General, v config.Var)  { g.TLSPrivKey, g.TLSKeyPos = v.Value, v.Pos }
+func setTLSCA(_ *loader, g *General, v config.Var)   { g.TLSCAFile, g.TLSCAPos = v.Value, v.Pos }
+
+func setTLSVerifyClient(l *loader, g *General, v config.Var) {
+	b, err := boolValue(v)
+	l.warnErr(v, err)
+	g.TLSVerifyClient = b
+}
+
+func setTLSDontVerify(l *loader, g *General, v config.Var) {
+	b, err := boolValue(v)
+	l.warnErr(v, err)
+	g.TLSDontVerifyServer = b
 }
 
 func setTLSBind(l *loader, _ *General, v config.Var) {

@@ -53,6 +53,10 @@ type General struct {
 	TLSCAFile   string
 	TLSCipher   string
 	TLSMethod   string // tlsclientmethod
+	// Where the three files were named, for errors about them.
+	TLSCertPos, TLSKeyPos, TLSCAPos config.Pos
+	TLSVerifyClient                 bool // ask phones for a certificate (checked against tlscafile)
+	TLSDontVerifyServer             bool // outbound TLS: accept any server certificate
 
 	// NAT: externaddr/externip (host[:port]), externhost (a name to
 	// resolve), and the local networks that are not behind the NAT.

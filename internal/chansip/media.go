@@ -1,0 +1,131 @@
+package chansip
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/endpoint"
+	"github.com/gopbx/gopbx/internal/media"
+	"github.com/gopbx/gopbx/internal/sipserver"
+)
+
+// SetMedia turns on anchored media: calls get RTP sessions from m unless
+// both ends allow direct media. nil keeps SDP pass-through.
+func (d *Driver) SetMedia(m *media.Manager) { d.media.Store(m) }
+
+// anchors reports whether an inbound call from ep gets anchored media.
+func (d *Driver) anchors(ep *endpoint.Endpoint) bool {
+	return d.media.Load() != nil && (ep == nil || !ep.DirectMedia)
+}
+
+// mediaAddrs picks the address to bind RTP on (the one SIP used, so tests
+// and multi-homed hosts stay apart) and the one to write into SDP.
+func mediaAddrs(local, remote string) (bind, advertise netip.Addr) {
+	host, _, _ := net.SplitHostPort(local)
+	bind, _ = netip.ParseAddr(host)
+	adv, _ := sipserver.Advertised(local, remote)
+	advertise, _ = netip.ParseAddr(adv)
+	if !bind.IsValid() {
+		bind = netip.IPv4Unspecified()
+	}
+	if !advertise.IsValid() {
+		advertise = bind
+	}
+	return bind.Unmap(), advertise.Unmap()
+}
+
+// newStream opens the media of leg l towards ep.
+func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) (*media.Stream, error) {
+	m := d.media.Load()
+	bind, adv := mediaAddrs(local, remote)
+	o := media.Options{SDPAddr: adv, DTMFMode: "rfc4733", Allow: []string{"ulaw", "alaw", "gsm", "g722", "opus"}, Log: l.log}
+	if ep != nil {
+		o.Allow, o.DTMFMode = ep.Allow, ep.DTMFMode
+	}
+	o.SendInfo = l.sendInfoDTMF
+	return m.NewStream(bind, o, func() {
+		if ch := l.ch; ch != nil {
+			ch.Log().Warn("no RTP from the far end: hanging up (rtptimeout)")
+			ch.Hangup(channel.CauseRecoveryOnTimerExpire)
+		}
+	})
+}
+
+// closeWith frees the stream when ch ends.
+func closeWith(ch *channel.Channel, s *media.Stream) {
+	go func() {
+		<-ch.Context().Done()
+		s.Close()
+	}()
+}
+
+// sendInfoDTMF sends a digit as SIP INFO application/dtmf-relay inside the
+// leg's dialog (dtmfmode=info).
+func (l *leg) sendInfoDTMF(digit byte, dur time.Duration) {
+	req := sip.NewRequest(sip.INFO, sip.Uri{})
+	body := "Signal=" + string(digit) + "\r\nDuration=" + strconv.Itoa(int(dur/time.Millisecond)) + "\r\n"
+	req.SetBody([]byte(body))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var err error
+	switch {
+	case l.in != nil:
+		req.Recipient = l.in.InviteRequest.Contact().Address
+		_, err = l.in.Do(ctx, req)
+	case l.out != nil:
+		req.Recipient = l.out.InviteResponse.Contact().Address
+		_, err = l.out.Do(ctx, req)
+	}
+	if err != nil {
+		l.log.Warn("dtmf info", "error", err)
+	}
+}
+
+// infoDigit reads a DTMF INFO body (application/dtmf-relay "Signal=5",
+// application/dtmf "5").
+func infoDigit(req *sip.Request) (byte, time.Duration, bool) {
+	ct := ""
+	if h := req.GetHeader("Content-Type"); h != nil {
+		ct = strings.ToLower(strings.TrimSpace(h.Value()))
+	}
+	body := strings.TrimSpace(string(req.Body()))
+	dur := 100 * time.Millisecond
+	switch {
+	case strings.HasPrefix(ct, "application/dtmf-relay"):
+		var sig string
+		for _, line := range strings.Split(body, "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "signal":
+				sig = strings.TrimSpace(v)
+			case "duration":
+				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+					dur = time.Duration(n) * time.Millisecond
+				}
+			}
+		}
+		if len(sig) == 1 {
+			return sig[0], dur, true
+		}
+	case strings.HasPrefix(ct, "application/dtmf"):
+		if len(body) == 1 {
+			return body[0], dur, true
+		}
+	}
+	return 0, 0, false
+}
+
+// SetHoldHandler installs what happens when a leg puts its peer on hold or
+// takes it off (music on hold); set before calls start.
+func (d *Driver) SetHoldHandler(f func(ch *channel.Channel, held bool)) { d.onHold = f }

@@ -1,0 +1,240 @@
+package media
+
+import (
+	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+
+	pionrtp "github.com/pion/rtp"
+
+	"github.com/gopbx/gopbx/internal/codec"
+)
+
+// phone is a bare RTP peer on loopback.
+type phone struct {
+	t    *testing.T
+	conn *net.UDPConn
+}
+
+func newPhone(t *testing.T, ip string) *phone {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &phone{t: t, conn: c}
+}
+
+func (p *phone) port() int { return p.conn.LocalAddr().(*net.UDPAddr).Port }
+
+func (p *phone) sdp(enc string, pt int) []byte {
+	return []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio " + itoa(p.port()) + " RTP/AVP " + itoa(pt) + " 101\r\na=rtpmap:" + itoa(pt) + " " + enc + "/8000\r\n" +
+		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// send sends n 20 ms frames of a sine at freq Hz encoded with c to dst.
+func (p *phone) send(dst netip.AddrPort, c codec.Codec, pt uint8, freq float64, n int) {
+	enc, _ := c.NewEncoder()
+	pcm := make([]int16, 160)
+	var payload []byte
+	for i := 0; i < n; i++ {
+		for j := range pcm {
+			k := i*160 + j
+			pcm[j] = int16(8000 * math.Sin(2*math.Pi*freq*float64(k)/8000))
+		}
+		payload, _ = enc.Encode(payload[:0], pcm)
+		pkt := pionrtp.Packet{Header: pionrtp.Header{Version: 2, PayloadType: pt, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: 42}, Payload: payload}
+		b, _ := pkt.Marshal()
+		p.conn.WriteToUDPAddrPort(b, dst)
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// recv collects packets for d and returns their payload types and payloads.
+func (p *phone) recv(d time.Duration) (pts []uint8, payloads [][]byte) {
+	p.conn.SetReadDeadline(time.Now().Add(d))
+	buf := make([]byte, 1500)
+	for {
+		n, err := p.conn.Read(buf)
+		if err != nil {
+			return
+		}
+		var pkt pionrtp.Packet
+		if pkt.Unmarshal(buf[:n]) == nil {
+			pts = append(pts, pkt.PayloadType)
+			payloads = append(payloads, append([]byte(nil), pkt.Payload...))
+		}
+	}
+}
+
+func newManager(t *testing.T) *Manager {
+	m, err := NewManager(Config{Start: 30000, End: 30999}, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func ulaw(t *testing.T) codec.Codec {
+	c, ok := codec.Lookup("ulaw")
+	if !ok {
+		t.Fatal("no ulaw")
+	}
+	return c
+}
+
+// TestRelayTranscodes: caller speaks PCMU, callee only allows PCMA; what the
+// callee receives is PCMA carrying the caller's tone.
+func TestRelayTranscodes(t *testing.T) {
+	m := newManager(t)
+	ip := netip.MustParseAddr("127.0.0.1")
+	a, err := m.NewStream(ip, Options{Allow: []string{"ulaw"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := m.NewStream(ip, Options{Allow: []string{"alaw"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	p1, p2 := newPhone(t, "127.0.0.1"), newPhone(t, "127.0.0.1")
+	if _, err := a.AcceptOffer(p1.sdp("PCMU", 0)); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := b.Offer(a.Codec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := ParseSDP(offer)
+	if d.Formats[0].Encoding != "PCMA" {
+		t.Fatalf("callee offer %s, want PCMA first (only alaw allowed)", encodings(d.Formats))
+	}
+	if err := b.AcceptAnswer(p2.sdp("PCMA", 8)); err != nil {
+		t.Fatal(err)
+	}
+	a.Join(b)
+	go p1.send(a.Session().Local(), ulaw(t), 0, 1000, 50)
+	pts, payloads := p2.recv(500 * time.Millisecond)
+	if len(pts) < 40 {
+		t.Fatalf("callee got %d packets, want ~50", len(pts))
+	}
+	alaw, _ := codec.Lookup("alaw")
+	dec, _ := alaw.NewDecoder()
+	var pcm []int16
+	for i, pt := range pts {
+		if pt != 8 {
+			t.Fatalf("packet %d has PT %d, want 8 (PCMA)", i, pt)
+		}
+		out, _ := dec.Decode(nil, payloads[i])
+		pcm = append(pcm, out...)
+	}
+	if f := dominant(pcm); math.Abs(f-1000) > 50 {
+		t.Errorf("dominant frequency %.0f Hz, want 1000", f)
+	}
+}
+
+// TestRelaySameCodecAndLatch: same codec both ways is forwarded untouched,
+// and a phone sending from another port than its SDP gets the return audio.
+func TestRelaySameCodecAndLatch(t *testing.T) {
+	m := newManager(t)
+	ip := netip.MustParseAddr("127.0.0.1")
+	a, _ := m.NewStream(ip, Options{Allow: []string{"ulaw", "alaw"}}, nil)
+	b, _ := m.NewStream(ip, Options{Allow: []string{"ulaw", "alaw"}}, nil)
+	defer a.Close()
+	defer b.Close()
+	p1, p2 := newPhone(t, "127.0.0.1"), newPhone(t, "127.0.0.1")
+	decoy := newPhone(t, "127.0.0.1") // the port p1's SDP claims
+	a.AcceptOffer(decoy.sdp("PCMU", 0))
+	offer, _ := b.Offer(a.Codec())
+	if d, _ := ParseSDP(offer); d.Formats[0].Encoding != "PCMU" {
+		t.Fatalf("callee offer should prefer the caller's codec: %s", offer)
+	}
+	b.AcceptAnswer(p2.sdp("PCMU", 0))
+	a.Join(b)
+	go p1.send(a.Session().Local(), ulaw(t), 0, 600, 10) // latches a onto p1
+	if pts, _ := p2.recv(300 * time.Millisecond); len(pts) < 8 {
+		t.Fatalf("callee got %d packets", len(pts))
+	}
+	go p2.send(b.Session().Local(), ulaw(t), 0, 1000, 20)
+	pts, payloads := p1.recv(400 * time.Millisecond)
+	if len(pts) < 15 {
+		t.Fatalf("latched caller got %d packets, want ~20 (sent to the source, not the SDP port)", len(pts))
+	}
+	dec, _ := ulaw(t).NewDecoder()
+	var pcm []int16
+	for _, p := range payloads {
+		out, _ := dec.Decode(nil, p)
+		pcm = append(pcm, out...)
+	}
+	if f := dominant(pcm); math.Abs(f-1000) > 50 {
+		t.Errorf("dominant frequency %.0f Hz, want 1000", f)
+	}
+	if _, n := decoy.recv(50 * time.Millisecond); len(n) > 0 {
+		t.Errorf("%d packets went to the SDP port after latching", len(n))
+	}
+}
+
+// TestDTMFToApp: an RFC 4733 event sent three times (end redundancy) is one
+// digit for the application.
+func TestDTMFToApp(t *testing.T) {
+	m := newManager(t)
+	a, _ := m.NewStream(netip.MustParseAddr("127.0.0.1"), Options{Allow: []string{"ulaw"}}, nil)
+	defer a.Close()
+	p := newPhone(t, "127.0.0.1")
+	a.AcceptOffer(p.sdp("PCMU", 0))
+	for i, payload := range [][]byte{{5, 10, 0, 160}, {5, 10, 1, 64}, {5, 0x8a, 3, 32}, {5, 0x8a, 3, 32}, {5, 0x8a, 3, 32}} {
+		pkt := pionrtp.Packet{Header: pionrtp.Header{Version: 2, PayloadType: 101, SequenceNumber: uint16(i), Timestamp: 8000, SSRC: 1, Marker: i == 0}, Payload: payload}
+		b, _ := pkt.Marshal()
+		p.conn.WriteToUDPAddrPort(b, a.Session().Local())
+	}
+	select {
+	case d := <-a.Digits():
+		if d != '5' {
+			t.Fatalf("digit %q, want 5", d)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no digit")
+	}
+	select {
+	case d := <-a.Digits():
+		t.Fatalf("second digit %q from one event", d)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestNoCommonCodec is the 488 case.
+func TestNoCommonCodec(t *testing.T) {
+	m := newManager(t)
+	a, _ := m.NewStream(netip.MustParseAddr("127.0.0.1"), Options{Allow: []string{"alaw"}}, nil)
+	defer a.Close()
+	p := newPhone(t, "127.0.0.1")
+	if _, err := a.AcceptOffer(p.sdp("PCMU", 0)); err == nil {
+		t.Fatal("PCMU-only offer accepted by an alaw-only endpoint")
+	}
+}
+
+// dominant finds the strongest frequency 100–3900 Hz in 10 Hz steps.
+func dominant(pcm []int16) float64 {
+	best, bestF := 0.0, 0.0
+	for f := 100.0; f < 3900; f += 10 {
+		var re, im float64
+		for i, s := range pcm {
+			ph := 2 * math.Pi * f * float64(i) / 8000
+			re += float64(s) * math.Cos(ph)
+			im += float64(s) * math.Sin(ph)
+		}
+		if p := re*re + im*im; p > best {
+			best, bestF = p, f
+		}
+	}
+	return bestF
+}

@@ -1,0 +1,520 @@
+package media
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pionrtp "github.com/pion/rtp"
+
+	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/codec"
+	"github.com/gopbx/gopbx/internal/rtp"
+)
+
+// ErrNoCodec means offer and allow list share no codec (488).
+var ErrNoCodec = errors.New("media: no codec in common")
+
+// EventPT is the payload type we offer for telephone-event.
+const EventPT = 101
+
+// Options configure a Stream from its endpoint.
+type Options struct {
+	Allow    []string // endpoint allow= order, Asterisk names
+	DTMFMode string   // rfc2833/rfc4733, info, shortinfo, inband, auto
+	// SDPAddr is the address written into our SDP (the advertised or
+	// external media address); zero means the socket's address.
+	SDPAddr netip.Addr
+	// SendInfo sends a digit as SIP INFO, for dtmfmode=info.
+	SendInfo func(digit byte, d time.Duration)
+	Log      *slog.Logger
+}
+
+// neg is the negotiated state; replaced whole on each offer/answer so the
+// reader goroutine needs no lock.
+type neg struct {
+	codec   codec.Codec
+	pt      uint8
+	dtmfPT  int
+	dir     string // the far end's direction
+	ptime   int
+	offered []Format // our last offer, to match an answer against
+}
+
+// Stream is one leg's anchored media. It implements channel.Media.
+type Stream struct {
+	mgr  *Manager
+	sess *rtp.Session
+	opts Options
+	log  *slog.Logger
+
+	neg   atomic.Pointer[neg]
+	peer  atomic.Pointer[Stream]
+	sdpMu sync.Mutex
+	sb    sdpBuilder
+	local []byte
+
+	encMu   sync.Mutex
+	enc     codec.Encoder
+	encName string
+	toWire  codec.Resampler
+	encBuf  []byte
+	marker  bool
+
+	// Reader-goroutine state.
+	dec      codec.Decoder
+	decName  string
+	fromWire codec.Resampler
+	decBuf   []int16
+	lastEvTS uint32
+	evSeen   bool
+
+	audio  chan []int16
+	digits chan byte
+	closed atomic.Bool
+}
+
+func newStream(m *Manager, sess *rtp.Session, o Options) *Stream {
+	s := &Stream{mgr: m, sess: sess, opts: o, log: o.Log, audio: make(chan []int16, 8), digits: make(chan byte, 32), marker: true}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	s.sb.id = binary.BigEndian.Uint64(b[:]) >> 2
+	sess.SetHandler(s.onPacket)
+	sess.Start()
+	return s
+}
+
+// Session is the underlying RTP session (stats, addresses).
+func (s *Stream) Session() *rtp.Session { return s.sess }
+
+// Codec is the negotiated codec, or nil before negotiation.
+func (s *Stream) Codec() codec.Codec {
+	if n := s.neg.Load(); n != nil {
+		return n.codec
+	}
+	return nil
+}
+
+// Direction is the far end's last SDP direction (sendonly = we are on hold).
+func (s *Stream) Direction() string {
+	if n := s.neg.Load(); n != nil {
+		return n.dir
+	}
+	return SendRecv
+}
+
+func (s *Stream) sdpAddr() netip.Addr {
+	if s.opts.SDPAddr.IsValid() && !s.opts.SDPAddr.IsUnspecified() {
+		return s.opts.SDPAddr
+	}
+	return s.sess.Local().Addr()
+}
+
+func (s *Stream) dtmfRFC() bool {
+	switch strings.ToLower(s.opts.DTMFMode) {
+	case "info", "shortinfo", "inband":
+		return false
+	}
+	return true
+}
+
+// AcceptOffer takes the far end's offer (INVITE or re-INVITE) and returns
+// our answer: the first offered codec the endpoint allows (the offerer's
+// preference, as res_pjsip by default), telephone-event when offered.
+func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
+	d, err := ParseSDP(body)
+	if err != nil {
+		return nil, err
+	}
+	var pick codec.Codec
+	var pt uint8
+	for _, f := range d.Formats {
+		c, ok := codec.ByEncoding(f.Encoding, f.Clock)
+		if ok && allowed(s.opts.Allow, c) {
+			pick, pt = c, f.PT
+			break
+		}
+	}
+	if pick == nil {
+		return nil, fmt.Errorf("%w: offered %s, allowed %s", ErrNoCodec, encodings(d.Formats), strings.Join(s.opts.Allow, ","))
+	}
+	n := &neg{codec: pick, pt: pt, dtmfPT: -1, dir: d.Direction, ptime: d.Ptime}
+	formats := []Format{formatOf(pick, pt)}
+	if ev := d.Event(); ev >= 0 && s.dtmfRFC() {
+		n.dtmfPT = ev
+		formats = append(formats, Format{PT: uint8(ev), Encoding: "telephone-event", Clock: 8000, Fmtp: "0-16"})
+	}
+	s.neg.Store(n)
+	if d.Port > 0 && d.Addr.IsValid() && !d.Addr.IsUnspecified() {
+		s.sess.SetRemote(d.RTPAddr())
+	}
+	s.sdpMu.Lock()
+	defer s.sdpMu.Unlock()
+	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), "RTP/AVP", formats, answerDirection(d.Direction), "")
+	return s.local, nil
+}
+
+// Offer builds our offer for an outbound leg (or an offerless INVITE's
+// 200): the endpoint's codecs with prefer first, plus telephone-event.
+func (s *Stream) Offer(prefer codec.Codec) ([]byte, error) {
+	cs := offerCodecs(s.opts.Allow, prefer)
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("%w: nothing compiled in matches allow=%s", ErrNoCodec, strings.Join(s.opts.Allow, ","))
+	}
+	var formats []Format
+	dyn := uint8(96)
+	for _, c := range cs {
+		pt := c.StaticPT()
+		if pt < 0 {
+			pt = int(dyn)
+			dyn++
+		}
+		formats = append(formats, formatOf(c, uint8(pt)))
+	}
+	if s.dtmfRFC() {
+		formats = append(formats, Format{PT: EventPT, Encoding: "telephone-event", Clock: 8000, Fmtp: "0-16"})
+	}
+	n := &neg{codec: cs[0], pt: formats[0].PT, dtmfPT: -1, dir: SendRecv, offered: formats}
+	s.neg.Store(n)
+	s.sdpMu.Lock()
+	defer s.sdpMu.Unlock()
+	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), "RTP/AVP", formats, SendRecv, "")
+	return s.local, nil
+}
+
+// AcceptAnswer takes the far end's answer to our Offer.
+func (s *Stream) AcceptAnswer(body []byte) error {
+	d, err := ParseSDP(body)
+	if err != nil {
+		return err
+	}
+	old := s.neg.Load()
+	n := &neg{dtmfPT: -1, dir: d.Direction, ptime: d.Ptime}
+	if old != nil {
+		n.offered = old.offered
+	}
+	for _, f := range d.Formats {
+		c, ok := codec.ByEncoding(f.Encoding, f.Clock)
+		if ok && allowed(s.opts.Allow, c) {
+			n.codec, n.pt = c, f.PT
+			break
+		}
+	}
+	if n.codec == nil {
+		return fmt.Errorf("%w: answer has %s", ErrNoCodec, encodings(d.Formats))
+	}
+	if s.dtmfRFC() {
+		n.dtmfPT = d.Event()
+	}
+	s.neg.Store(n)
+	if d.Port > 0 && d.Addr.IsValid() && !d.Addr.IsUnspecified() {
+		s.sess.SetRemote(d.RTPAddr())
+	}
+	return nil
+}
+
+// LocalSDP is the last description we produced (answer or offer).
+func (s *Stream) LocalSDP() []byte {
+	s.sdpMu.Lock()
+	defer s.sdpMu.Unlock()
+	return s.local
+}
+
+func encodings(fs []Format) string {
+	var parts []string
+	for _, f := range fs {
+		parts = append(parts, f.Encoding)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Audio implements channel.Media.
+func (s *Stream) Audio() <-chan []int16 { return s.audio }
+
+// Digits implements channel.Media.
+func (s *Stream) Digits() <-chan byte { return s.digits }
+
+// Join implements channel.Media.
+func (s *Stream) Join(peer channel.Media) bool {
+	p, ok := peer.(*Stream)
+	if !ok || p == s {
+		return false
+	}
+	s.peer.Store(p)
+	p.peer.Store(s)
+	return true
+}
+
+// Leave implements channel.Media.
+func (s *Stream) Leave() {
+	if p := s.peer.Swap(nil); p != nil {
+		p.peer.CompareAndSwap(s, nil)
+	}
+}
+
+// Close ends the stream: leaves any bridge and frees the ports.
+func (s *Stream) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.Leave()
+	s.mgr.forget(s)
+	return s.sess.Close()
+}
+
+// Write implements channel.Media: encode 8 kHz frames for the far end.
+func (s *Stream) Write(pcm []int16) error {
+	n := s.neg.Load()
+	if n == nil || s.closed.Load() {
+		return nil
+	}
+	s.encMu.Lock()
+	defer s.encMu.Unlock()
+	return s.writeLocked(n, pcm)
+}
+
+func (s *Stream) writeLocked(n *neg, pcm []int16) error {
+	c := n.codec
+	if s.enc == nil || s.encName != c.Name() {
+		enc, err := c.NewEncoder()
+		if err != nil {
+			return fmt.Errorf("media: encoder %s: %w", c.Name(), err)
+		}
+		s.enc, s.encName, s.toWire = enc, c.Name(), nil
+		if c.SampleRate() != 8000 {
+			if s.toWire, err = codec.NewResampler(8000, c.SampleRate()); err != nil {
+				return fmt.Errorf("media: resampler: %w", err)
+			}
+		}
+	}
+	frames := len(pcm) / 160
+	if s.toWire != nil {
+		pcm = s.toWire.Resample(nil, pcm)
+	}
+	var err error
+	s.encBuf, err = s.enc.Encode(s.encBuf[:0], pcm)
+	if err != nil {
+		return fmt.Errorf("media: encode %s: %w", c.Name(), err)
+	}
+	advance := uint32(frames * c.ClockRate() / 50)
+	marker := s.marker
+	s.marker = false
+	return s.sess.Send(n.pt, marker, s.encBuf, advance)
+}
+
+// onPacket runs on the session's reader goroutine for every packet.
+func (s *Stream) onPacket(p *pionrtp.Packet, raw []byte) {
+	n := s.neg.Load()
+	if n == nil {
+		return
+	}
+	peer := s.peer.Load()
+	if n.dtmfPT >= 0 && int(p.PayloadType) == n.dtmfPT {
+		s.onEvent(n, p, raw, peer)
+		return
+	}
+	if p.PayloadType != n.pt || len(p.Payload) == 0 {
+		return // comfort noise, a codec we did not pick
+	}
+	if peer != nil {
+		pn := peer.neg.Load()
+		if pn == nil {
+			return
+		}
+		if pn.codec.Name() == n.codec.Name() {
+			raw[1] = raw[1]&0x80 | pn.pt
+			_ = peer.sess.WriteRaw(raw)
+			return
+		}
+		if pcm := s.decode(n, p.Payload); pcm != nil {
+			peer.encMu.Lock()
+			_ = peer.writeLocked(pn, pcm)
+			peer.encMu.Unlock()
+		}
+		return
+	}
+	pcm := s.decode(n, p.Payload)
+	if pcm == nil {
+		return
+	}
+	frame := make([]int16, len(pcm))
+	copy(frame, pcm)
+	select {
+	case s.audio <- frame:
+	default: // nobody listening: drop the oldest, keep the newest
+		select {
+		case <-s.audio:
+		default:
+		}
+		select {
+		case s.audio <- frame:
+		default:
+		}
+	}
+}
+
+// decode returns 8 kHz audio for a payload (valid until the next call).
+func (s *Stream) decode(n *neg, payload []byte) []int16 {
+	c := n.codec
+	if s.dec == nil || s.decName != c.Name() {
+		dec, err := c.NewDecoder()
+		if err != nil {
+			return nil
+		}
+		s.dec, s.decName, s.fromWire = dec, c.Name(), nil
+		if c.SampleRate() != 8000 {
+			if s.fromWire, err = codec.NewResampler(c.SampleRate(), 8000); err != nil {
+				return nil
+			}
+		}
+	}
+	var err error
+	s.decBuf, err = s.dec.Decode(s.decBuf[:0], payload)
+	if err != nil {
+		return nil
+	}
+	if s.fromWire != nil {
+		return s.fromWire.Resample(nil, s.decBuf)
+	}
+	return s.decBuf
+}
+
+// onEvent handles an RFC 4733 packet: relayed as is to a peer that takes
+// RFC 4733, converted for one that does not, or delivered as a digit.
+func (s *Stream) onEvent(n *neg, p *pionrtp.Packet, raw []byte, peer *Stream) {
+	if len(p.Payload) < 4 {
+		return
+	}
+	if peer != nil {
+		if pn := peer.neg.Load(); pn != nil && pn.dtmfPT >= 0 {
+			raw[1] = raw[1]&0x80 | uint8(pn.dtmfPT)
+			_ = peer.sess.WriteRaw(raw)
+			return
+		}
+	}
+	// One digit per event: an event is identified by its timestamp.
+	if s.evSeen && p.Timestamp == s.lastEvTS {
+		return
+	}
+	s.evSeen, s.lastEvTS = true, p.Timestamp
+	digit := eventDigit(p.Payload[0])
+	if digit == 0 {
+		return
+	}
+	if peer != nil {
+		_ = peer.SendDTMF(digit, 100*time.Millisecond)
+		return
+	}
+	s.deliverDigit(digit)
+}
+
+// InjectDigit delivers a digit received out of band (SIP INFO).
+func (s *Stream) InjectDigit(digit byte, d time.Duration) {
+	if peer := s.peer.Load(); peer != nil {
+		_ = peer.SendDTMF(digit, d)
+		return
+	}
+	s.deliverDigit(digit)
+}
+
+func (s *Stream) deliverDigit(d byte) {
+	select {
+	case s.digits <- d:
+	default:
+	}
+}
+
+const eventDigits = "0123456789*#ABCD"
+
+func eventDigit(ev byte) byte {
+	if int(ev) < len(eventDigits) {
+		return eventDigits[ev]
+	}
+	return 0
+}
+
+func digitEvent(d byte) (byte, bool) {
+	i := strings.IndexByte(eventDigits, toUpper(d))
+	if i < 0 {
+		return 0, false
+	}
+	return byte(i), true
+}
+
+func toUpper(b byte) byte {
+	if b >= 'a' && b <= 'd' {
+		return b - 'a' + 'A'
+	}
+	return b
+}
+
+// SendDTMF implements channel.Media: RFC 4733 events when negotiated, SIP
+// INFO for dtmfmode=info, else nothing (in-band generation is the
+// application's job through Write).
+func (s *Stream) SendDTMF(digit byte, d time.Duration) error {
+	ev, ok := digitEvent(digit)
+	if !ok {
+		return fmt.Errorf("media: bad DTMF digit %q", digit)
+	}
+	if d < 40*time.Millisecond {
+		d = 100 * time.Millisecond
+	}
+	n := s.neg.Load()
+	if n == nil {
+		return nil
+	}
+	if n.dtmfPT < 0 {
+		if s.opts.SendInfo != nil {
+			s.opts.SendInfo(digit, d)
+		}
+		return nil
+	}
+	go s.sendEvent(uint8(n.dtmfPT), ev, d)
+	return nil
+}
+
+// sendEvent sends one RFC 4733 event: a start packet with the marker, an
+// update every 20 ms, and the end packet three times (RFC 4733 §2.5.1.4).
+func (s *Stream) sendEvent(pt, ev uint8, d time.Duration) {
+	ts := s.sess.Clock()
+	total := uint16(d / time.Millisecond * 8)
+	var payload [4]byte
+	payload[0] = ev
+	payload[1] = 10 // volume -10 dBm0
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for dur := uint16(160); ; dur += 160 {
+		if dur > total {
+			dur = total
+		}
+		end := dur >= total
+		if end {
+			payload[1] |= 0x80
+		}
+		binary.BigEndian.PutUint16(payload[2:], dur)
+		reps := 1
+		if end {
+			reps = 3
+		}
+		for i := 0; i < reps; i++ {
+			if err := s.sess.SendAt(pt, dur == 160, payload[:], ts); err != nil || s.closed.Load() {
+				return
+			}
+		}
+		if end {
+			s.sess.Advance(uint32(total))
+			return
+		}
+		<-t.C
+	}
+}
