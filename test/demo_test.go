@@ -10,7 +10,8 @@ import (
 )
 
 // The README's first command: gopbx with no -C starts on the embedded demo,
-// listens on UDP and TCP port 5060 on all addresses, prints the demo users
+// listens on UDP and TCP port 5060, TLS 5061 and WebSocket 8088 on all
+// addresses (and says so), prints the demo users
 // with their passwords, and a softphone using them registers.
 //
 // It binds 0.0.0.0:5060, so it runs in its own network namespace where no
@@ -30,7 +31,8 @@ func TestDemoStartsAndPhonesRegister(t *testing.T) {
 	if len(pw) != 4 {
 		t.Fatalf("demo users 1000-1003 with passwords not printed at start:\n%s", pbx.Log())
 	}
-	for _, want := range []string{"proto=udp addr=0.0.0.0:5060", "proto=tcp addr=0.0.0.0:5060"} {
+	for _, want := range []string{"proto=udp addr=0.0.0.0:5060", "proto=tcp addr=0.0.0.0:5060",
+		"proto=tls addr=0.0.0.0:5061", "proto=ws addr=0.0.0.0:8088", "5061 (TLS", "ws://ADDRESS:8088/ws"} {
 		if !strings.Contains(pbx.Log(), want) {
 			t.Fatalf("demo does not listen on %s:\n%s", want, pbx.Log())
 		}

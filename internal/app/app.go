@@ -84,6 +84,9 @@ type Env struct {
 	Vars Vars
 	// Now is the engine's clock (GotoIfTime).
 	Now func() time.Time
+	// Media holds prompts, tones and music on hold for the voice
+	// applications.
+	Media *MediaEnv
 }
 
 // Dialplan is the engine as applications see it, for those that change
@@ -117,6 +120,9 @@ type Dialplan interface {
 	// Exists reports whether context,exten,priority exists for ch's caller
 	// ID (priority 1: whether the extension exists).
 	Exists(ch *channel.Channel, context, exten string, priority int) bool
+	// MatchMore reports whether exten could match an extension of context
+	// with more digits (Background and WaitExten keep collecting then).
+	MatchMore(ch *channel.Channel, context, exten string) bool
 }
 
 // Vars reads and writes dialplan variables.

@@ -120,20 +120,23 @@ func (d *Driver) identify(r *sipserver.Request) *endpoint.Endpoint {
 			}
 		}
 	}
+	// chan_sip matches type=peer sections by address only: a stranger
+	// naming a trunk (insecure=invite) in From must not become it.
+	byName := func(ep *endpoint.Endpoint) bool { return ep != nil && ep.Type != "peer" }
 	for _, name := range []string{"Proxy-Authorization", "Authorization"} {
 		if h := r.GetHeader(name); h != nil {
 			if u := authUsername(h.Value()); u != "" {
-				if ep := set.ByAuthUser(u); ep != nil {
+				if ep := set.ByAuthUser(u); byName(ep) {
 					return ep
 				}
 			}
 		}
 	}
 	if f := r.From(); f != nil && f.Address.User != "" {
-		if ep := set.ByAuthUser(f.Address.User); ep != nil {
+		if ep := set.ByAuthUser(f.Address.User); byName(ep) {
 			return ep
 		}
-		if ep := set.ByAOR(f.Address.User); ep != nil {
+		if ep := set.ByAOR(f.Address.User); byName(ep) {
 			return ep
 		}
 	}

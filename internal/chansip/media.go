@@ -4,13 +4,12 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gopbx/gopbx/internal/channel"
+	"github.com/gopbx/gopbx/internal/dtmf"
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/sipserver"
@@ -70,8 +69,7 @@ func closeWith(ch *channel.Channel, s *media.Stream) {
 // leg's dialog (dtmfmode=info).
 func (l *leg) sendInfoDTMF(digit byte, dur time.Duration) {
 	req := sip.NewRequest(sip.INFO, sip.Uri{})
-	body := "Signal=" + string(digit) + "\r\nDuration=" + strconv.Itoa(int(dur/time.Millisecond)) + "\r\n"
-	req.SetBody([]byte(body))
+	req.SetBody(dtmf.FormatInfoRelay(digit, dur))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -89,41 +87,14 @@ func (l *leg) sendInfoDTMF(digit byte, dur time.Duration) {
 	}
 }
 
-// infoDigit reads a DTMF INFO body (application/dtmf-relay "Signal=5",
-// application/dtmf "5").
+// infoDigit reads a DTMF INFO body (application/dtmf-relay, application/dtmf).
 func infoDigit(req *sip.Request) (byte, time.Duration, bool) {
 	ct := ""
 	if h := req.GetHeader("Content-Type"); h != nil {
-		ct = strings.ToLower(strings.TrimSpace(h.Value()))
+		ct = h.Value()
 	}
-	body := strings.TrimSpace(string(req.Body()))
-	dur := 100 * time.Millisecond
-	switch {
-	case strings.HasPrefix(ct, "application/dtmf-relay"):
-		var sig string
-		for _, line := range strings.Split(body, "\n") {
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				continue
-			}
-			switch strings.ToLower(strings.TrimSpace(k)) {
-			case "signal":
-				sig = strings.TrimSpace(v)
-			case "duration":
-				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
-					dur = time.Duration(n) * time.Millisecond
-				}
-			}
-		}
-		if len(sig) == 1 {
-			return sig[0], dur, true
-		}
-	case strings.HasPrefix(ct, "application/dtmf"):
-		if len(body) == 1 {
-			return body[0], dur, true
-		}
-	}
-	return 0, 0, false
+	d, dur, err := dtmf.ParseInfo(ct, req.Body())
+	return d, dur, err == nil && d != dtmf.Flash
 }
 
 // SetHoldHandler installs what happens when a leg puts its peer on hold or

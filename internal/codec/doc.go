@@ -11,6 +11,11 @@
 // libopus and the build tag "opus"; without it Lookup("opus") fails and
 // [All] does not list it.
 //
+// Besides the codecs, the package has table-driven G.711 sample helpers
+// ([UlawToLinear], [LinearToAlaw], ...), direct µ-law/A-law transcoding
+// ([UlawToAlaw], [UlawToAlawFrame]) for the relay, and a stateful polyphase
+// [Resampler] between 8, 16 and 48 kHz.
+//
 // Encoders and decoders use append-style buffer reuse: they write into
 // dst[:0], growing it only when its capacity is too small, and return the
 // result, so a caller that keeps the returned slice allocates nothing in

@@ -337,3 +337,38 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+func TestCodecParameters(t *testing.T) {
+	for _, c := range []struct {
+		name, enc                 string
+		pt, clock, rate, channels int
+		frame                     int
+	}{
+		{"ulaw", "PCMU", 0, 8000, 8000, 1, 160},
+		{"alaw", "PCMA", 8, 8000, 8000, 1, 160},
+		{"g722", "G722", 9, 8000, 16000, 1, 320},
+		{"gsm", "GSM", 3, 8000, 8000, 1, 160},
+	} {
+		got, ok := Lookup(c.name)
+		if !ok {
+			t.Fatalf("Lookup(%s) failed", c.name)
+		}
+		if got.Encoding() != c.enc || got.StaticPT() != c.pt || got.ClockRate() != c.clock ||
+			got.SampleRate() != c.rate || got.Channels() != c.channels || got.FrameSamples() != c.frame || got.Fmtp() != "" {
+			t.Errorf("%s: %s pt %d clock %d rate %d ch %d frame %d fmtp %q", c.name, got.Encoding(), got.StaticPT(),
+				got.ClockRate(), got.SampleRate(), got.Channels(), got.FrameSamples(), got.Fmtp())
+		}
+		// Each NewEncoder/NewDecoder is independent state.
+		e1, _ := got.NewEncoder()
+		e2, _ := got.NewEncoder()
+		if c.name != "ulaw" && c.name != "alaw" && e1 == e2 {
+			t.Errorf("%s: NewEncoder returned shared state", c.name)
+		}
+	}
+	if c, ok := ByEncoding("g722", 8000); !ok || c.Name() != "g722" {
+		t.Error("ByEncoding(g722, 8000) failed")
+	}
+	if _, ok := ByEncoding("G722", 16000); ok {
+		t.Error("ByEncoding(G722, 16000) should fail: the rtpmap clock is 8000")
+	}
+}

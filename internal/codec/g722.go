@@ -207,7 +207,6 @@ func (e *G722Encoder) Encode(dst []byte, pcm []int16) ([]byte, error) {
 		return dst[:0], fmt.Errorf("codec: g722 encode %d samples: %w", len(pcm), ErrFrameSize)
 	}
 	dst = grow(dst, len(pcm)/2)
-	lo, hi := &e.band[0], &e.band[1]
 	for j := range dst {
 		// Transmit QMF: shift in two samples, keep one output per band.
 		copy(e.x[:22], e.x[2:])
@@ -222,50 +221,62 @@ func (e *G722Encoder) Encode(dst []byte, pcm []int16) ([]byte, error) {
 		xlow := (sumEven + sumOdd) >> 14
 		xhigh := (sumEven - sumOdd) >> 14
 
-		// Block 1L: SUBTRA, QUANTL
-		el := sat16(xlow - lo.s)
-		wd := el
-		if el < 0 {
-			wd = -(el + 1)
-		}
-		i := 1
-		for ; i < 30; i++ {
-			if wd < (g722Q6[i]*lo.det)>>12 {
-				break
-			}
-		}
-		ilow := g722ILP[i]
-		if el < 0 {
-			ilow = g722ILN[i]
-		}
-		// Block 2L INVQAL, then 3L, then 4L.
-		ril := ilow >> 2
-		dlow := (lo.det * g722QM4[ril]) >> 15
-		lo.adaptLow(ril)
-		lo.block4(dlow)
-
-		// Block 1H: SUBTRA, QUANTH
-		eh := sat16(xhigh - hi.s)
-		wd = eh
-		if eh < 0 {
-			wd = -(eh + 1)
-		}
-		mih := 1
-		if wd >= (564*hi.det)>>12 {
-			mih = 2
-		}
-		ihigh := g722IHP[mih]
-		if eh < 0 {
-			ihigh = g722IHN[mih]
-		}
-		// Block 2H INVQAH, then 3H, then 4H.
-		dhigh := (hi.det * g722QM2[ihigh]) >> 15
-		hi.adaptHigh(ihigh)
-		hi.block4(dhigh)
-
-		dst[j] = byte(ihigh<<6 | ilow)
+		dst[j] = e.encodeBands(xlow, xhigh)
 	}
 	return dst, nil
+}
+
+// encodeBands runs the two sub-band ADPCM encoders on one pair of 15-bit
+// sub-band samples (the ITU test sequences enter here, bypassing the QMF).
+func (e *G722Encoder) encodeBands(xlow, xhigh int32) byte {
+	lo, hi := &e.band[0], &e.band[1]
+	// Block 1L: SUBTRA, QUANTL
+	el := sat16(xlow - lo.s)
+	wd := el
+	if el < 0 {
+		wd = -(el + 1)
+	}
+	// First level i in [1, 30) with wd below its threshold, else 30;
+	// the thresholds grow with i, so a binary search finds it.
+	i, hiIdx := 1, 30
+	for i < hiIdx {
+		m := int(uint(i+hiIdx) >> 1)
+		if wd < (g722Q6[m]*lo.det)>>12 {
+			hiIdx = m
+		} else {
+			i = m + 1
+		}
+	}
+	ilow := g722ILP[i]
+	if el < 0 {
+		ilow = g722ILN[i]
+	}
+	// Block 2L INVQAL, then 3L, then 4L.
+	ril := ilow >> 2
+	dlow := (lo.det * g722QM4[ril]) >> 15
+	lo.adaptLow(ril)
+	lo.block4(dlow)
+
+	// Block 1H: SUBTRA, QUANTH
+	eh := sat16(xhigh - hi.s)
+	wd = eh
+	if eh < 0 {
+		wd = -(eh + 1)
+	}
+	mih := 1
+	if wd >= (564*hi.det)>>12 {
+		mih = 2
+	}
+	ihigh := g722IHP[mih]
+	if eh < 0 {
+		ihigh = g722IHN[mih]
+	}
+	// Block 2H INVQAH, then 3H, then 4H.
+	dhigh := (hi.det * g722QM2[ihigh]) >> 15
+	hi.adaptHigh(ihigh)
+	hi.block4(dhigh)
+
+	return byte(ihigh<<6 | ilow)
 }
 
 // G722Decoder decodes G.722 at 64 kbit/s to 16 kHz slin, two samples per
@@ -281,25 +292,8 @@ func NewG722Decoder() *G722Decoder { return &G722Decoder{band: newG722Bands()} }
 // Decode decodes payload into dst[:0].
 func (d *G722Decoder) Decode(dst []int16, payload []byte) ([]int16, error) {
 	dst = grow(dst, 2*len(payload))
-	lo, hi := &d.band[0], &d.band[1]
 	for j, code := range payload {
-		ilow := int32(code & 0x3f)
-		ihigh := int32(code>>6) & 3
-
-		// Block 5L INVQBL, RECONS; 6L LIMIT
-		rlow := lo.s + (lo.det*g722QM6[ilow])>>15
-		rlow = min(max(rlow, -16384), 16383)
-		// Block 2L INVQAL, 3L, 4L
-		ril := ilow >> 2
-		dlow := (lo.det * g722QM4[ril]) >> 15
-		lo.adaptLow(ril)
-		lo.block4(dlow)
-
-		// Block 2H INVQAH, 5H RECONS, 6H LIMIT
-		dhigh := (hi.det * g722QM2[ihigh]) >> 15
-		rhigh := min(max(dhigh+hi.s, -16384), 16383)
-		hi.adaptHigh(ihigh)
-		hi.block4(dhigh)
+		rlow, rhigh := d.decodeBands(code)
 
 		// Receive QMF
 		copy(d.x[:22], d.x[2:])
@@ -314,6 +308,30 @@ func (d *G722Decoder) Decode(dst []int16, payload []byte) ([]int16, error) {
 		dst[2*j+1] = int16(sat16(xout2 >> 11))
 	}
 	return dst, nil
+}
+
+// decodeBands runs the two sub-band ADPCM decoders on one octet and returns
+// the reconstructed 15-bit sub-band samples.
+func (d *G722Decoder) decodeBands(code byte) (rlow, rhigh int32) {
+	lo, hi := &d.band[0], &d.band[1]
+	ilow := int32(code & 0x3f)
+	ihigh := int32(code>>6) & 3
+
+	// Block 5L INVQBL, RECONS; 6L LIMIT
+	rlow = lo.s + (lo.det*g722QM6[ilow])>>15
+	rlow = min(max(rlow, -16384), 16383)
+	// Block 2L INVQAL, 3L, 4L
+	ril := ilow >> 2
+	dlow := (lo.det * g722QM4[ril]) >> 15
+	lo.adaptLow(ril)
+	lo.block4(dlow)
+
+	// Block 2H INVQAH, 5H RECONS, 6H LIMIT
+	dhigh := (hi.det * g722QM2[ihigh]) >> 15
+	rhigh = min(max(dhigh+hi.s, -16384), 16383)
+	hi.adaptHigh(ihigh)
+	hi.block4(dhigh)
+	return rlow, rhigh
 }
 
 var (

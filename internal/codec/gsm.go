@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 )
@@ -25,7 +26,7 @@ var gsmCodec = desc{
 }
 
 // ErrGSMFrame means a GSM payload is not a whole number of valid frames.
-var ErrGSMFrame = fmt.Errorf("codec: bad gsm frame")
+var ErrGSMFrame = errors.New("codec: bad gsm frame")
 
 // 16/32-bit saturating fixed-point primitives of the standard.
 
@@ -346,7 +347,7 @@ func reflectionCoefficients(lacf *[9]int32, r *[8]int16) {
 	temp := gsmNorm(lacf[0])
 	var acf, p, k [9]int16
 	for i := range acf {
-		acf[i] = int16((lacf[i] << temp) >> 16)
+		acf[i] = int16((int64(lacf[i]) << temp) >> 16)
 	}
 	copy(k[1:8], acf[1:8])
 	p = acf

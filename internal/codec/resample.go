@@ -3,6 +3,7 @@ package codec
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Resampler converts slin between sample rates. It keeps filter history so
@@ -57,7 +58,7 @@ func (copyResampler) Resample(dst, src []int16) []int16 {
 // computing only the needed outputs of the needed phases.
 type polyphase struct {
 	up, down int
-	phases   [][]float32 // phases[p][m] = up * h[p + m*up]
+	phases   [][]float32 // phases[p] = h[p], h[p+up], ... reversed, so oldest tap first
 	hist     []float32   // the last histLen input samples, oldest first
 	buf      []float32   // scratch: hist followed by the current input
 	pos      int         // next output's position on the upsampled grid, relative to the current input
@@ -95,6 +96,7 @@ func newPolyphase(up, down int) *polyphase {
 		for j := p; j < n; j += up {
 			ph = append(ph, float32(h[j]/sum))
 		}
+		slices.Reverse(ph) // lets Resample run a forward dot product
 		phases[p] = ph
 	}
 	return &polyphase{
@@ -121,15 +123,29 @@ func (r *polyphase) Resample(dst, src []int16) []int16 {
 		i := pos / r.up
 		ph := r.phases[pos-i*r.up]
 		x := buf[h+i-len(ph)+1 : h+i+1] // newest sample last
-		var acc float32
-		for m, c := range ph {
-			acc += c * x[len(x)-1-m]
-		}
-		dst = append(dst, clamp16(acc))
+		dst = append(dst, clamp16(dot(ph, x)))
 	}
 	r.pos = pos - limit
 	copy(r.hist, buf[len(buf)-h:])
 	return dst
+}
+
+// dot returns the dot product of a and b (len(b) >= len(a)), with four
+// accumulators to break the floating point add dependency chain.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 func clamp16(v float32) int16 {

@@ -46,6 +46,7 @@ type Engine struct {
 	maxSteps int
 	apps     map[string]appEntry // lower-case name
 	funcs    funcTable
+	media    *app.MediaEnv
 }
 
 type appEntry struct {
@@ -66,6 +67,9 @@ func WithRegistry(r *channel.Registry) Option { return func(e *Engine) { e.reg =
 // WithClock sets the clock used by timed includes, GotoIfTime, ${EPOCH}
 // and STRFTIME (default time.Now).
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithMedia gives the voice applications their prompts, tones and music.
+func WithMedia(m *app.MediaEnv) Option { return func(e *Engine) { e.media = m } }
 
 // WithMaxSteps sets the loop guard: how many priorities a call may execute
 // within one second (default DefaultMaxSteps).
@@ -88,6 +92,9 @@ func NewEngine(dp *Dialplan, opts ...Option) (*Engine, error) {
 	if e.maxSteps <= 0 {
 		e.maxSteps = DefaultMaxSteps
 	}
+	if e.media == nil {
+		e.media = app.NewMediaEnv(nil, nil, nil)
+	}
 	e.funcs = newFuncTable(e.globals, e, e.log, e.now)
 	e.apps = map[string]appEntry{}
 	for _, name := range app.Names() {
@@ -98,6 +105,7 @@ func NewEngine(dp *Dialplan, opts ...Option) (*Engine, error) {
 			Dialplan: e,
 			Vars:     e,
 			Now:      e.now,
+			Media:    e.media,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("dialplan: application %s: %w", canonical, err)
@@ -486,6 +494,11 @@ func (e *Engine) Goto(ctx context.Context, ch *channel.Channel, t app.Target) er
 	}
 	ch.Log().Debug("goto", "context", to.Context, "exten", to.Exten, "priority", to.Priority)
 	return nil
+}
+
+// MatchMore implements app.Dialplan.
+func (e *Engine) MatchMore(ch *channel.Channel, context, exten string) bool {
+	return e.dp.Load().MatchMore(context, exten, ch.CallerID().Num)
 }
 
 // Exists implements app.Dialplan.

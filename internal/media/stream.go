@@ -16,6 +16,7 @@ import (
 
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/codec"
+	"github.com/gopbx/gopbx/internal/dtmf"
 	"github.com/gopbx/gopbx/internal/rtp"
 )
 
@@ -73,8 +74,8 @@ type Stream struct {
 	decName  string
 	fromWire codec.Resampler
 	decBuf   []int16
-	lastEvTS uint32
-	evSeen   bool
+	rx       *dtmf.Receiver
+	det      *dtmf.Detector // dtmfmode=inband
 
 	audio  chan []int16
 	digits chan byte
@@ -82,7 +83,11 @@ type Stream struct {
 }
 
 func newStream(m *Manager, sess *rtp.Session, o Options) *Stream {
-	s := &Stream{mgr: m, sess: sess, opts: o, log: o.Log, audio: make(chan []int16, 8), digits: make(chan byte, 32), marker: true}
+	s := &Stream{mgr: m, sess: sess, opts: o, log: o.Log, audio: make(chan []int16, 8), digits: make(chan byte, 32), marker: true,
+		rx: dtmf.NewReceiver(8000, 0)}
+	if strings.EqualFold(o.DTMFMode, "inband") {
+		s.det = dtmf.NewDetector()
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -323,6 +328,11 @@ func (s *Stream) onPacket(p *pionrtp.Packet, raw []byte) {
 		s.onEvent(n, p, raw, peer)
 		return
 	}
+	if _, active := s.rx.Current(); active {
+		if pr, ok := s.rx.Flush(time.Now()); ok {
+			s.press(pr, peer) // an event whose end packets were lost
+		}
+	}
 	if p.PayloadType != n.pt || len(p.Payload) == 0 {
 		return // comfort noise, a codec we did not pick
 	}
@@ -346,6 +356,11 @@ func (s *Stream) onPacket(p *pionrtp.Packet, raw []byte) {
 	pcm := s.decode(n, p.Payload)
 	if pcm == nil {
 		return
+	}
+	if s.det != nil {
+		for _, d := range s.det.Feed(pcm) {
+			s.deliverDigit(d)
+		}
 	}
 	frame := make([]int16, len(pcm))
 	copy(frame, pcm)
@@ -389,33 +404,35 @@ func (s *Stream) decode(n *neg, payload []byte) []int16 {
 	return s.decBuf
 }
 
-// onEvent handles an RFC 4733 packet: relayed as is to a peer that takes
-// RFC 4733, converted for one that does not, or delivered as a digit.
+// onEvent handles an RFC 4733 packet: relayed as is when both legs share
+// the codec (one SSRC, one sequence), else turned into key presses that
+// are delivered to the application or sent anew by the peer.
 func (s *Stream) onEvent(n *neg, p *pionrtp.Packet, raw []byte, peer *Stream) {
-	if len(p.Payload) < 4 {
-		return
-	}
 	if peer != nil {
-		if pn := peer.neg.Load(); pn != nil && pn.dtmfPT >= 0 {
+		if pn := peer.neg.Load(); pn != nil && pn.dtmfPT >= 0 && pn.codec.Name() == n.codec.Name() {
 			raw[1] = raw[1]&0x80 | uint8(pn.dtmfPT)
 			_ = peer.sess.WriteRaw(raw)
 			return
 		}
 	}
-	// One digit per event: an event is identified by its timestamp.
-	if s.evSeen && p.Timestamp == s.lastEvTS {
+	presses, err := s.rx.Feed(p.Payload, p.Timestamp, p.Marker, p.SequenceNumber, time.Now())
+	if err != nil {
 		return
 	}
-	s.evSeen, s.lastEvTS = true, p.Timestamp
-	digit := eventDigit(p.Payload[0])
-	if digit == 0 {
+	for _, pr := range presses {
+		s.press(pr, peer)
+	}
+}
+
+func (s *Stream) press(pr dtmf.Press, peer *Stream) {
+	if pr.Digit == dtmf.Flash {
 		return
 	}
 	if peer != nil {
-		_ = peer.SendDTMF(digit, 100*time.Millisecond)
+		_ = peer.SendDTMF(pr.Digit, pr.Duration)
 		return
 	}
-	s.deliverDigit(digit)
+	s.deliverDigit(pr.Digit)
 }
 
 // InjectDigit delivers a digit received out of band (SIP INFO).
@@ -434,40 +451,15 @@ func (s *Stream) deliverDigit(d byte) {
 	}
 }
 
-const eventDigits = "0123456789*#ABCD"
-
-func eventDigit(ev byte) byte {
-	if int(ev) < len(eventDigits) {
-		return eventDigits[ev]
-	}
-	return 0
-}
-
-func digitEvent(d byte) (byte, bool) {
-	i := strings.IndexByte(eventDigits, toUpper(d))
-	if i < 0 {
-		return 0, false
-	}
-	return byte(i), true
-}
-
-func toUpper(b byte) byte {
-	if b >= 'a' && b <= 'd' {
-		return b - 'a' + 'A'
-	}
-	return b
-}
-
 // SendDTMF implements channel.Media: RFC 4733 events when negotiated, SIP
 // INFO for dtmfmode=info, else nothing (in-band generation is the
 // application's job through Write).
 func (s *Stream) SendDTMF(digit byte, d time.Duration) error {
-	ev, ok := digitEvent(digit)
-	if !ok {
+	if !dtmf.Valid(digit) {
 		return fmt.Errorf("media: bad DTMF digit %q", digit)
 	}
-	if d < 40*time.Millisecond {
-		d = 100 * time.Millisecond
+	if d < dtmf.MinDuration {
+		d = dtmf.DefaultDuration
 	}
 	n := s.neg.Load()
 	if n == nil {
@@ -475,46 +467,33 @@ func (s *Stream) SendDTMF(digit byte, d time.Duration) error {
 	}
 	if n.dtmfPT < 0 {
 		if s.opts.SendInfo != nil {
-			s.opts.SendInfo(digit, d)
+			go s.opts.SendInfo(digit, d)
 		}
 		return nil
 	}
-	go s.sendEvent(uint8(n.dtmfPT), ev, d)
+	go s.sendEvent(uint8(n.dtmfPT), digit, d)
 	return nil
 }
 
-// sendEvent sends one RFC 4733 event: a start packet with the marker, an
-// update every 20 ms, and the end packet three times (RFC 4733 §2.5.1.4).
-func (s *Stream) sendEvent(pt, ev uint8, d time.Duration) {
+// sendEvent sends one RFC 4733 event, a packet every 20 ms with the start
+// timestamp, the end three times (RFC 4733 §2.5.1.4), then moves our clock
+// past it.
+func (s *Stream) sendEvent(pt, digit byte, d time.Duration) {
+	snd := dtmf.NewSender(digit, d, 8000)
 	ts := s.sess.Clock()
-	total := uint16(d / time.Millisecond * 8)
-	var payload [4]byte
-	payload[0] = ev
-	payload[1] = 10 // volume -10 dBm0
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	for dur := uint16(160); ; dur += 160 {
-		if dur > total {
-			dur = total
+	for {
+		payload, marker, end, ok := snd.Next()
+		if !ok || s.closed.Load() {
+			break
 		}
-		end := dur >= total
-		if end {
-			payload[1] |= 0x80
-		}
-		binary.BigEndian.PutUint16(payload[2:], dur)
-		reps := 1
-		if end {
-			reps = 3
-		}
-		for i := 0; i < reps; i++ {
-			if err := s.sess.SendAt(pt, dur == 160, payload[:], ts); err != nil || s.closed.Load() {
-				return
-			}
-		}
-		if end {
-			s.sess.Advance(uint32(total))
+		if err := s.sess.SendAt(pt, marker, payload, ts); err != nil {
 			return
 		}
-		<-t.C
+		if !end {
+			<-t.C
+		}
 	}
+	s.sess.Advance(uint32(snd.Duration() * 8000 / time.Second))
 }

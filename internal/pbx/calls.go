@@ -110,7 +110,11 @@ func (p *PBX) setupCalls(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pbx: extensions.conf: %w", err)
 	}
-	p.engine, err = dialplan.NewEngine(dp, dialplan.WithLogger(p.log), dialplan.WithRegistry(p.chans))
+	menv, err := p.mediaEnv()
+	if err != nil {
+		return fmt.Errorf("pbx: %w", err)
+	}
+	p.engine, err = dialplan.NewEngine(dp, dialplan.WithLogger(p.log), dialplan.WithRegistry(p.chans), dialplan.WithMedia(menv))
 	if err != nil {
 		return fmt.Errorf("pbx: dialplan: %w", err)
 	}
@@ -130,6 +134,7 @@ func (p *PBX) setupCalls(ctx context.Context) error {
 		return fmt.Errorf("pbx: %w", err)
 	}
 	p.chansip.SetMedia(p.media)
+	p.chansip.SetHoldHandler(p.holdMusic(menv))
 	return nil
 }
 

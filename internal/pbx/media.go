@@ -10,8 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/app"
+	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/config"
 	"github.com/gopbx/gopbx/internal/media"
+	"github.com/gopbx/gopbx/internal/moh"
+	"github.com/gopbx/gopbx/internal/sound"
+	"github.com/gopbx/gopbx/internal/tones"
+	"github.com/gopbx/gopbx/sounds"
 )
 
 // loadRTPConf reads rtp.conf [general] rtpstart/rtpend (Asterisk's
@@ -80,4 +86,66 @@ func loadRTPConf(dir string) (media.Config, []config.Diag, error) {
 		return cfg, all, fmt.Errorf("rtp.conf: rtpend %d is not above rtpstart %d", cfg.End, cfg.Start)
 	}
 	return cfg, all, nil
+}
+
+// mediaEnv builds what the voice applications play from: prompts from
+// <conf>/sounds, <data>/sounds (recordings), /var/lib/asterisk/sounds and
+// the shipped set; indications.conf or the built-in zones; musiconhold.conf
+// or the shipped music.
+func (p *PBX) mediaEnv() (*app.MediaEnv, error) {
+	recDir := filepath.Join(p.opts.DataDir, "sounds")
+	finder := &sound.Finder{
+		Dirs:     []string{filepath.Join(p.confDir, "sounds"), recDir, "/var/lib/asterisk/sounds"},
+		Embedded: sounds.FS(),
+	}
+	zones := tones.Defaults()
+	if path := filepath.Join(p.confDir, "indications.conf"); fileExists(path) {
+		z, diags, err := tones.LoadConf(path, config.WithDir(p.confDir))
+		logDiags(p.log, diags)
+		if err != nil {
+			return nil, fmt.Errorf("indications.conf: %w", err)
+		}
+		zones = z
+	}
+	builtin, err := fs.Sub(sounds.FS(), "moh")
+	if err != nil {
+		return nil, fmt.Errorf("shipped music: %w", err)
+	}
+	classes, diags, err := moh.Load(p.confDir, []string{p.opts.DataDir, p.confDir, "/var/lib/asterisk"}, builtin)
+	logDiags(p.log, diags)
+	if err != nil {
+		return nil, fmt.Errorf("musiconhold.conf: %w", err)
+	}
+	env := app.NewMediaEnv(finder, zones, classes)
+	env.RecordDir = recDir
+	return env, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// holdMusic plays music on hold to the party whose peer put the call on
+// hold, and stops it when the call is taken off hold.
+func (p *PBX) holdMusic(env *app.MediaEnv) func(ch *channel.Channel, held bool) {
+	return func(ch *channel.Channel, held bool) {
+		peer := ch.Bridged()
+		if peer == nil {
+			return
+		}
+		if !held {
+			env.StopGenerator(peer)
+			return
+		}
+		class, _ := peer.Var("MOH_CLASS")
+		src, err := env.MOH.Open(class)
+		if err != nil {
+			p.log.Warn("music on hold", "chan", peer.Name(), "error", err)
+			return
+		}
+		if err := env.StartGenerator(peer, src); err != nil {
+			p.log.Debug("music on hold: no media", "chan", peer.Name(), "error", err)
+		}
+	}
 }

@@ -5,6 +5,9 @@
 // This package adds what a PBX needs around it (see docs/architecture.md):
 //
 //   - sockets it opens itself, with large kernel buffers, handed to sipgo;
+//     TLS and WSS listeners read their tls.Config at each handshake, so
+//     SetTLS can install a renewed certificate (reload) without closing
+//     any connection;
 //   - request validation before any handler runs: missing, duplicate or
 //     inconsistent mandatory headers (Content-Length too) get a 400 whose
 //     reason phrase names the fault, a SIP version other than 2.0 gets 505,

@@ -52,6 +52,9 @@ type BaresipOptions struct {
 	ToneHz    float64 // default 1000
 	// Record dumps decoded received audio under RecordDir() (sndfile.so).
 	Record bool
+	// Codecs is the account's audio_codecs list, default "PCMU,PCMA";
+	// G722 and opus load their modules.
+	Codecs string
 	// Lifetime bounds the process (-t), default 90 s.
 	Lifetime time.Duration
 	// ExtraConfig lines are appended to the config file, AccountParams to
@@ -203,6 +206,14 @@ func (b *Baresip) config(modDir string) string {
 	if o.Record {
 		mods = append(mods, "sndfile.so")
 	}
+	for _, c := range strings.Split(strings.ToLower(o.Codecs), ",") {
+		switch c {
+		case "g722":
+			mods = append(mods, "g722.so")
+		case "opus":
+			mods = append(mods, "opus.so")
+		}
+	}
 	var sb strings.Builder
 	w := func(k, v string) { fmt.Fprintf(&sb, "%-24s%s\n", k, v) }
 	w("poll_method", "epoll")
@@ -234,12 +245,16 @@ func (b *Baresip) config(modDir string) string {
 
 func (b *Baresip) account() string {
 	o := b.opts
+	codecs := o.Codecs
+	if codecs == "" {
+		codecs = "PCMU,PCMA"
+	}
 	reg := "regint=" + strconv.Itoa(o.RegInt)
 	if o.RegInt < 0 {
 		reg = "regint=0"
 	}
-	return fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_user=%s;auth_pass=%s;answermode=%s;%s;audio_codecs=PCMU,PCMA%s",
-		o.User, o.Domain, o.Transport, o.AuthUser, o.Password, o.AnswerMode, reg, o.AccountParams)
+	return fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_user=%s;auth_pass=%s;answermode=%s;%s;audio_codecs=%s%s",
+		o.User, o.Domain, o.Transport, o.AuthUser, o.Password, o.AnswerMode, reg, codecs, o.AccountParams)
 }
 
 // AOR is the account's address of record as baresip names it in events.

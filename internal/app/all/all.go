@@ -29,5 +29,6 @@ import (
 	_ "github.com/gopbx/gopbx/internal/app/set"
 	_ "github.com/gopbx/gopbx/internal/app/stopplaytones"
 	_ "github.com/gopbx/gopbx/internal/app/verbose"
+	_ "github.com/gopbx/gopbx/internal/app/voice"
 	_ "github.com/gopbx/gopbx/internal/app/wait"
 )

@@ -18,6 +18,8 @@ type Spec struct {
 	Targets []Target
 	Timeout time.Duration // 0: ring until someone answers or gives up
 	Options Options
+	// Media plays music for the m option; nil: plain 183.
+	Media *app.MediaEnv
 }
 
 // Target is one Tech/resource.
@@ -188,9 +190,15 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 	if s.Options.Ring {
 		caller.Indicate(ctx, channel.IndRinging)
 	} else if s.Options.Music {
-		// Music on hold needs early media; until the media engine plays
-		// it, the caller gets 183 Session Progress.
+		// Music instead of ringback: early media (183) carrying our music.
 		caller.Indicate(ctx, channel.IndProgress)
+		if s.Media != nil && s.Media.MOH != nil {
+			if src, err := s.Media.MOH.Open(s.Options.MusicClass); err == nil {
+				if s.Media.StartGenerator(caller, src) == nil {
+					defer s.Media.StopGenerator(caller)
+				}
+			}
+		}
 	}
 	ringing := s.Options.Ring || s.Options.Music
 	live := len(legs)
@@ -221,6 +229,9 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 					caller.Indicate(ctx, channel.IndProgress)
 				}
 			case channel.EvAnswer:
+				if s.Media != nil {
+					s.Media.StopGenerator(caller)
+				}
 				return answered(ctx, caller, le.leg, le.ev.Body, s, func() { hangupAll(le.leg, channel.CauseNormalClearing) })
 			case channel.EvHangup:
 				live--

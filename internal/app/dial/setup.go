@@ -10,12 +10,13 @@ import (
 func init() { app.Register("Dial", setup) }
 
 func setup(env *app.Env) (app.App, error) {
-	return &Dial{dialer: env.Channels}, nil
+	return &Dial{dialer: env.Channels, media: env.Media}, nil
 }
 
 // Dial is Dial(Tech/res[&Tech/res2...][,timeout[,options[,URL]]]).
 type Dial struct {
 	dialer Dialer
+	media  *app.MediaEnv
 }
 
 // Exec implements app.App.
@@ -27,6 +28,7 @@ func (d *Dial) Exec(ctx context.Context, ch *channel.Channel, args string) error
 	if spec.Options.Unsupported != "" {
 		ch.Log().Debug("dial: options not supported yet, ignored", "options", spec.Options.Unsupported)
 	}
+	spec.Media = d.media
 	return Run(ctx, d.dialer, ch, spec)
 }
 

@@ -58,7 +58,7 @@ type PBX struct {
 	// listener's certificate and verify_server; nil without TLS listeners.
 	ClientTLS *tls.Config
 
-	http http // http.conf's WebSocket listeners
+	http httpConf // http.conf's WebSocket listeners
 }
 
 // Listener is one address to take SIP on.
@@ -186,6 +186,11 @@ func (p *PBX) buildListeners() {
 			if t.Protocol == "flow" {
 				continue
 			}
+			// Asterisk serves WebSockets from its HTTP server and ignores a
+			// ws/wss transport's bind; with an enabled http.conf so do we.
+			if p.http.ws != nil && (t.Protocol == "ws" || t.Protocol == "wss") {
+				continue
+			}
 			l := Listener{
 				Name:          t.ID,
 				Proto:         t.Protocol,
@@ -203,14 +208,6 @@ func (p *PBX) buildListeners() {
 					VerifyClient: t.VerifyClient, RequireClientCert: t.RequireClientCert,
 					VerifyServer: t.VerifyServer,
 				}
-			}
-			// Asterisk serves WebSockets from its HTTP server and ignores a
-			// ws/wss transport's bind; with an enabled http.conf so do we.
-			if h := p.http.ws; h != nil && t.Protocol == "ws" {
-				l.Addr = h.Addr
-			}
-			if h := p.http.wss; h != nil && t.Protocol == "wss" {
-				l.Addr, l.TLS = h.Addr, h.TLS
 			}
 			if t.ExternalSignalingAddress != "" {
 				l.ExternalSignaling = t.ExternalSignalingAddress

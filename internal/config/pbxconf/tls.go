@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gopbx/gopbx/internal/config"
@@ -32,12 +33,19 @@ type TLS struct {
 // line that named it, so a reload keeps the running configuration.
 func (p *PBX) loadTLS() ([]config.Diag, error) {
 	var ds config.Diags
+	kept := p.Listeners[:0]
 	for i := range p.Listeners {
 		l := &p.Listeners[i]
 		if l.Proto != "tls" && l.Proto != "wss" {
+			kept = append(kept, *l)
 			continue
 		}
 		if l.TLS == nil || l.TLS.CertFile == "" {
+			if l.Proto == "wss" {
+				// Valid in Asterisk, whose certificate for WSS is http.conf's.
+				ds.Warnf(l.Pos, "wss transport [%s] has no cert_file and http.conf serves no TLS; not listening", l.Name)
+				continue
+			}
 			return ds.List(), config.Errorf(l.Pos, "%s listener [%s] needs a certificate (cert_file, tlscertfile)", l.Proto, l.Name)
 		}
 		if err := l.TLS.build(p.Dir, l.Pos, &ds); err != nil {
@@ -46,7 +54,9 @@ func (p *PBX) loadTLS() ([]config.Diag, error) {
 		if p.ClientTLS == nil {
 			p.ClientTLS = l.TLS.client()
 		}
+		kept = append(kept, *l)
 	}
+	p.Listeners = kept
 	return ds.List(), nil
 }
 
@@ -151,19 +161,22 @@ func cipherSuites(names []string, at config.Pos, ds *config.Diags) []uint16 {
 	if len(names) == 0 {
 		return nil
 	}
-	known := map[string]uint16{}
+	known := map[string]*tls.CipherSuite{}
 	for _, s := range tls.CipherSuites() {
-		known[s.Name] = s.ID
+		known[s.Name] = s
 	}
 	var ids []uint16
 	var unknown []string
 	for _, n := range names {
 		for _, f := range strings.FieldsFunc(n, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {
-			if id, ok := known[strings.ToUpper(f)]; ok {
-				ids = append(ids, id)
-			} else {
+			s, ok := known[strings.ToUpper(f)]
+			switch {
+			case !ok:
 				unknown = append(unknown, f)
+			case slices.Contains(s.SupportedVersions, tls.VersionTLS12):
+				ids = append(ids, s.ID)
 			}
+			// TLS 1.3 suites are always on in Go: naming one changes nothing.
 		}
 	}
 	if len(unknown) > 0 {
@@ -175,16 +188,16 @@ func cipherSuites(names []string, at config.Pos, ds *config.Diags) []uint16 {
 	return ids
 }
 
-// http is Asterisk's http.conf [general]: where its HTTP server, and so SIP
-// over WebSocket on /ws, listens.
-type http struct {
+// httpConf is Asterisk's http.conf [general]: where its HTTP server, and so
+// SIP over WebSocket on /ws, listens.
+type httpConf struct {
 	ws, wss *Listener
 }
 
 // loadHTTP reads dir/http.conf if it exists. Like Asterisk, the server
 // runs only with enabled=yes and a bindaddr.
-func loadHTTP(dir string) (http, []config.Diag, error) {
-	var h http
+func loadHTTP(dir string) (httpConf, []config.Diag, error) {
+	var h httpConf
 	f, diags, err := config.ParseFile(filepath.Join(dir, "http.conf"), config.WithDir(dir))
 	if err != nil {
 		if isMissing(err) {
@@ -198,11 +211,10 @@ func loadHTTP(dir string) (http, []config.Diag, error) {
 	}
 	var ds config.Diags
 	ds.Append(diags)
-	get := func(k string) (config.Var, bool) { return g.Var(k) }
-	if v, ok := get("enabled"); !ok || !config.IsTrue(v.Value) {
+	if v, ok := g.Var("enabled"); !ok || !config.IsTrue(v.Value) {
 		return h, ds.List(), nil
 	}
-	bind, ok := get("bindaddr")
+	bind, ok := g.Var("bindaddr")
 	if !ok {
 		ds.Warnf(g.Pos, "http.conf: enabled=yes without bindaddr; the HTTP server (and SIP over WebSocket) is off, as in Asterisk")
 		return h, ds.List(), nil
@@ -214,15 +226,15 @@ func loadHTTP(dir string) (http, []config.Diag, error) {
 	if port == 0 {
 		port = 8088
 	}
-	if v, ok := get("bindport"); ok {
+	if v, ok := g.Var("bindport"); ok {
 		if _, err := fmt.Sscan(v.Value, &port); err != nil || port <= 0 || port > 65535 {
 			return h, ds.List(), config.Errorf(v.Pos, "bindport: %q is not a port number", v.Value)
 		}
 	}
 	h.ws = &Listener{Name: "http", Proto: "ws", Addr: config.JoinHostPort(host, port), Pos: bind.Pos}
-	if v, ok := get("tlsenable"); ok && config.IsTrue(v.Value) {
+	if v, ok := g.Var("tlsenable"); ok && config.IsTrue(v.Value) {
 		addr := config.JoinHostPort(host, 8089)
-		if b, ok := get("tlsbindaddr"); ok {
+		if b, ok := g.Var("tlsbindaddr"); ok {
 			th, tp, err := config.SplitHostPort(b.Value)
 			if err != nil {
 				return h, ds.List(), config.Errorf(b.Pos, "tlsbindaddr: %v", err)
@@ -233,13 +245,13 @@ func loadHTTP(dir string) (http, []config.Diag, error) {
 			addr = config.JoinHostPort(th, tp)
 		}
 		t := &TLS{}
-		if c, ok := get("tlscertfile"); ok {
+		if c, ok := g.Var("tlscertfile"); ok {
 			t.CertFile, t.CertPos = strings.TrimSpace(c.Value), c.Pos
 		}
-		if k, ok := get("tlsprivatekey"); ok {
+		if k, ok := g.Var("tlsprivatekey"); ok {
 			t.KeyFile, t.KeyPos = strings.TrimSpace(k.Value), k.Pos
 		}
-		if c, ok := get("tlscipher"); ok {
+		if c, ok := g.Var("tlscipher"); ok {
 			t.Ciphers = []string{c.Value}
 		}
 		h.wss = &Listener{Name: "https", Proto: "wss", Addr: addr, Pos: v.Pos, TLS: t}

@@ -1,0 +1,302 @@
+package test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopbx/gopbx/test/harness"
+)
+
+// Media tests: real baresip phones send tones through gopbx's anchored RTP
+// relay; what each receives is measured with sox. Address blocks
+// 127.0.151–159.
+
+// mediaConf makes endpoints alice and bob with the given allow lists.
+func mediaConf(ip, allowAlice, allowBob string) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "[transport-udp]\ntype=transport\nprotocol=udp\nbind=%s:5060\n\n", ip)
+	for _, u := range []struct{ name, allow string }{{"alice", allowAlice}, {"bob", allowBob}} {
+		fmt.Fprintf(&sb, `[%[1]s]
+type=endpoint
+context=calls
+disallow=all
+allow=%[2]s
+auth=%[1]s
+aors=%[1]s
+[%[1]s]
+type=auth
+auth_type=userpass
+username=%[1]s
+password=%[1]s-pw
+[%[1]s]
+type=aor
+max_contacts=1
+
+`, u.name, u.allow)
+	}
+	return sb.String()
+}
+
+const mediaDialplan = `[calls]
+exten => 200,1,Dial(PJSIP/bob,20)
+ same => n,Hangup()
+exten => 600,1,Answer()
+ same => n,Echo()
+ same => n,Hangup()
+exten => 601,1,Answer()
+ same => n,Playback(hello-world)
+ same => n,Playback(silence/1)
+ same => n,Hangup()
+exten => 602,1,Answer()
+ same => n,Read(PIN,beep,4,,1,8)
+ same => n,NoOp(READ-RESULT=${PIN}/${READSTATUS})
+ same => n,Hangup()
+exten => 603,1,Answer()
+ same => n,Record(${RECFILE},0,3,q)
+ same => n,NoOp(RECORD-RESULT=${RECORD_STATUS})
+ same => n,Hangup()
+`
+
+type mediaNet struct{ pbx, alice, bob string }
+
+func newMediaNet(block int) mediaNet {
+	ip := func(h int) string { return fmt.Sprintf("127.0.%d.%d", block, h) }
+	return mediaNet{pbx: ip(1), alice: ip(2), bob: ip(3)}
+}
+
+func startMediaPBX(t *testing.T, n mediaNet, allowAlice, allowBob, extra string) *harness.PBX {
+	t.Helper()
+	return harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf":      mediaConf(n.pbx, allowAlice, allowBob),
+		"extensions.conf": mediaDialplan + extra,
+	}})
+}
+
+func startPhone(t *testing.T, name, ip string, pbx *harness.PBX, hz float64, codecs string) *harness.Baresip {
+	t.Helper()
+	ua := harness.StartBaresip(t, harness.BaresipOptions{Name: name, IP: ip, User: name, Password: name + "-pw",
+		Domain: pbx.Addr(), ToneHz: hz, Record: true, Codecs: codecs})
+	if err := ua.WaitRegistered(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return ua
+}
+
+// received returns the decoded audio baresip dumped for its last call.
+func received(t *testing.T, ua *harness.Baresip) string {
+	t.Helper()
+	var files []string
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ = filepath.Glob(filepath.Join(ua.RecordDir(), "*-dec.wav"))
+		if len(files) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no received-audio dump in %s", ua.RecordDir())
+	}
+	return files[len(files)-1]
+}
+
+func checkTone(t *testing.T, who, path string, hz, minLen float64) {
+	t.Helper()
+	st := harness.MeasureAudio(t, path, 500*time.Millisecond)
+	t.Logf("%s received: %.2f s, RMS %.1f dBFS, %.0f Hz", who, st.Length, st.RMSdB, st.FreqHz)
+	if st.Length < minLen {
+		t.Errorf("%s received %.2f s of audio, want ≥ %.1f s", who, st.Length, minLen)
+	}
+	if st.RMSdB < -30 {
+		t.Errorf("%s received RMS %.1f dBFS, want ≥ -30 (silence?)", who, st.RMSdB)
+	}
+	if math.Abs(st.FreqHz-hz)/hz > 0.05 {
+		t.Errorf("%s received %.0f Hz, want %.0f Hz ±5%%", who, st.FreqHz, hz)
+	}
+}
+
+// TestMediaRelay: alice sends 1000 Hz, bob 600 Hz; each hears the other's
+// tone through gopbx, with and without transcoding.
+func TestMediaRelay(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sox")
+	cases := []struct {
+		name             string
+		block            int
+		allowA, allowB   string
+		codecsA, codecsB string
+	}{
+		{"pcmu-pcmu", 151, "ulaw", "ulaw", "PCMU", "PCMU"},
+		{"pcmu-pcma-transcoded", 152, "ulaw", "alaw", "PCMU,PCMA", "PCMU,PCMA"},
+		{"g722-g722", 153, "g722", "g722", "G722", "G722"},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			n := newMediaNet(c.block)
+			pbx := startMediaPBX(t, n, c.allowA, c.allowB, "")
+			alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, 1000, c.codecsA)
+			bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, c.codecsB)
+			if err := alice.Dial("sip:200@" + pbx.Addr()); err != nil {
+				t.Fatal(err)
+			}
+			for _, ua := range []*harness.Baresip{alice, bob} {
+				if _, err := ua.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(3 * time.Second)
+			if err := alice.Hangup(); err != nil {
+				t.Fatal(err)
+			}
+			for _, ua := range []*harness.Baresip{alice, bob} {
+				if _, err := ua.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkTone(t, "alice", received(t, alice), 600, 2)
+			checkTone(t, "bob", received(t, bob), 1000, 2)
+			waitCallsGone(t, pbx)
+		})
+	}
+}
+
+// callApp has alice call exten and waits until the call is up.
+func callApp(t *testing.T, block int, exten, extra string, hz float64) (*harness.PBX, *harness.Baresip) {
+	t.Helper()
+	n := newMediaNet(block)
+	pbx := startMediaPBX(t, n, "ulaw,alaw", "ulaw", extra)
+	alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, hz, "PCMU")
+	if err := alice.Dial("sip:" + exten + "@" + pbx.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return pbx, alice
+}
+
+// TestMediaEcho: Echo() returns the caller's own tone.
+func TestMediaEcho(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sox")
+	pbx, alice := callApp(t, 154, "600", "", 1000)
+	time.Sleep(3 * time.Second)
+	alice.Hangup()
+	if _, err := alice.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	checkTone(t, "alice (echo)", received(t, alice), 1000, 2)
+	waitCallsGone(t, pbx)
+}
+
+// TestMediaPlayback: the hello-world prompt is heard, then gopbx hangs up.
+func TestMediaPlayback(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sox")
+	pbx, alice := callApp(t, 155, "601", "", 1000)
+	if _, err := alice.WaitEvent("CALL_CLOSED", 15*time.Second); err != nil {
+		t.Fatal("gopbx did not hang up after the prompt: ", err)
+	}
+	st := harness.MeasureAudio(t, received(t, alice), 0)
+	t.Logf("alice received %.2f s, RMS %.1f dBFS", st.Length, st.RMSdB)
+	if st.Length < 1.0 {
+		t.Errorf("prompt audio %.2f s, want ≥ 1 s (hello-world + 1 s silence)", st.Length)
+	}
+	if st.RMSdB < -40 {
+		t.Errorf("prompt RMS %.1f dBFS: nothing was heard", st.RMSdB)
+	}
+	waitCallsGone(t, pbx)
+}
+
+// TestMediaReadDTMF: digits sent by baresip as RFC 4733 events land in
+// Read()'s variable.
+func TestMediaReadDTMF(t *testing.T) {
+	t.Parallel()
+	pbx, alice := callApp(t, 156, "602", "", 1000)
+	time.Sleep(700 * time.Millisecond) // past the beep
+	for _, d := range "1234" {
+		if err := alice.SendDTMF(string(d)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if _, err := alice.WaitEvent("CALL_CLOSED", 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitCallsGone(t, pbx)
+	if log := pbx.Log(); !strings.Contains(log, "READ-RESULT=1234/OK") {
+		t.Errorf("Read() did not collect 1234 (want READ-RESULT=1234/OK in the log)")
+	}
+}
+
+// TestMediaDTMFRelay: digits alice sends reach bob through the bridge.
+func TestMediaDTMFRelay(t *testing.T) {
+	t.Parallel()
+	n := newMediaNet(157)
+	pbx := startMediaPBX(t, n, "ulaw", "alaw", "")
+	alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, 1000, "PCMU,PCMA")
+	bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, "PCMU,PCMA")
+	if err := alice.Dial("sip:200@" + pbx.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ua := range []*harness.Baresip{alice, bob} {
+		if _, err := ua.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	for _, d := range "59#" {
+		alice.SendDTMF(string(d))
+		time.Sleep(300 * time.Millisecond)
+	}
+	var got string
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && len(got) < 3 {
+		ev, err := bob.WaitEvent("CALL_DTMF_START", time.Until(deadline))
+		if err != nil {
+			break
+		}
+		got += ev.Param
+	}
+	if got != "59#" {
+		t.Errorf("bob received DTMF %q, want 59#", got)
+	}
+	alice.Hangup()
+	waitCallsGone(t, pbx)
+}
+
+// TestMediaRecord: Record() writes a WAV of the caller's tone, of the
+// length asked for.
+func TestMediaRecord(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sox")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "memo.wav")
+	extra := "[globals]\nRECFILE=" + file + "\n"
+	pbx, alice := callApp(t, 158, "603", extra, 1000)
+	if _, err := alice.WaitEvent("CALL_CLOSED", 15*time.Second); err != nil {
+		t.Fatal("gopbx did not hang up after recording: ", err)
+	}
+	waitCallsGone(t, pbx)
+	if !strings.Contains(pbx.Log(), "RECORD-RESULT=TIMEOUT") {
+		t.Errorf("Record did not end by its 3 s limit (RECORD-RESULT=TIMEOUT missing from the log)")
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatal(err)
+	}
+	st := harness.MeasureAudio(t, file, 300*time.Millisecond)
+	t.Logf("recorded %.2f s, RMS %.1f dBFS, %.0f Hz", st.Length, st.RMSdB, st.FreqHz)
+	if st.Length+0.3 < 2.5 || st.Length+0.3 > 3.5 {
+		t.Errorf("recording is %.2f s, want about 3 s", st.Length+0.3)
+	}
+	if math.Abs(st.FreqHz-1000) > 50 || st.RMSdB < -30 {
+		t.Errorf("recording does not hold the caller's 1000 Hz tone: %.0f Hz at %.1f dBFS", st.FreqHz, st.RMSdB)
+	}
+}
