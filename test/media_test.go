@@ -18,6 +18,11 @@ import (
 
 // mediaConf makes endpoints alice and bob with the given allow lists.
 func mediaConf(ip, allowAlice, allowBob string) string {
+	return mediaConfEnc(ip, allowAlice, allowBob, "")
+}
+
+// mediaConfEnc adds endpoint options (media_encryption=sdes) to both.
+func mediaConfEnc(ip, allowAlice, allowBob, epExtra string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "[transport-udp]\ntype=transport\nprotocol=udp\nbind=%s:5060\n\n", ip)
 	for _, u := range []struct{ name, allow string }{{"alice", allowAlice}, {"bob", allowBob}} {
@@ -28,6 +33,7 @@ disallow=all
 allow=%[2]s
 auth=%[1]s
 aors=%[1]s
+%[3]s
 [%[1]s]
 type=auth
 auth_type=userpass
@@ -37,7 +43,7 @@ password=%[1]s-pw
 type=aor
 max_contacts=1
 
-`, u.name, u.allow)
+`, u.name, u.allow, epExtra)
 	}
 	return sb.String()
 }
@@ -299,4 +305,44 @@ func TestMediaRecord(t *testing.T) {
 	if math.Abs(st.FreqHz-1000) > 50 || st.RMSdB < -30 {
 		t.Errorf("recording does not hold the caller's 1000 Hz tone: %.0f Hz at %.1f dBFS", st.FreqHz, st.RMSdB)
 	}
+}
+
+// TestMediaSRTP: two baresip phones that require SDES-SRTP call each other;
+// both legs are encrypted and the tones still arrive.
+func TestMediaSRTP(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sox")
+	n := newMediaNet(159)
+	pbx := harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf":      mediaConfEnc(n.pbx, "ulaw", "ulaw", "media_encryption=sdes"),
+		"extensions.conf": mediaDialplan,
+	}})
+	start := func(name, ip string, hz float64) *harness.Baresip {
+		ua := harness.StartBaresip(t, harness.BaresipOptions{Name: name, IP: ip, User: name, Password: name + "-pw",
+			Domain: pbx.Addr(), ToneHz: hz, Record: true, Codecs: "PCMU", MediaEnc: "srtp-mand"})
+		if err := ua.WaitRegistered(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		return ua
+	}
+	alice := start("alice", harness.IP(t, n.alice), 1000)
+	bob := start("bob", harness.IP(t, n.bob), 600)
+	if err := alice.Dial("sip:200@" + pbx.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ua := range []*harness.Baresip{alice, bob} {
+		if _, err := ua.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(3 * time.Second)
+	alice.Hangup()
+	for _, ua := range []*harness.Baresip{alice, bob} {
+		if _, err := ua.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkTone(t, "alice (srtp)", received(t, alice), 600, 2)
+	checkTone(t, "bob (srtp)", received(t, bob), 1000, 2)
+	waitCallsGone(t, pbx)
 }

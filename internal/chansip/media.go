@@ -47,6 +47,7 @@ func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) 
 	o := media.Options{SDPAddr: adv, DTMFMode: "rfc4733", Allow: []string{"ulaw", "alaw", "gsm", "g722", "opus"}, Log: l.log}
 	if ep != nil {
 		o.Allow, o.DTMFMode = ep.Allow, ep.DTMFMode
+		o.SRTP = ep.MediaEncryption == "sdes"
 	}
 	o.SendInfo = l.sendInfoDTMF
 	return m.NewStream(bind, o, func() {

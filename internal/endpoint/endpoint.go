@@ -114,6 +114,9 @@ type Endpoint struct {
 	Allow       []string
 	DTMFMode    string
 	DirectMedia bool
+	// MediaEncryption is "sdes" for SRTP keyed in SDP (pjsip
+	// media_encryption=sdes, sip.conf encryption=yes), else "".
+	MediaEncryption string
 
 	FromUser   string
 	FromDomain string

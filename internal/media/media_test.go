@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +238,69 @@ func dominant(pcm []int16) float64 {
 		}
 	}
 	return bestF
+}
+
+// TestSRTP: a phone offering RTP/SAVP with SDES keys and gopbx's leg
+// exchange audio both ways; a plain offer is refused by an sdes endpoint.
+func TestSRTP(t *testing.T) {
+	m := newManager(t)
+	ip := netip.MustParseAddr("127.0.0.1")
+	opts := Options{Allow: []string{"ulaw"}, SRTP: true}
+	phone, _ := m.NewStream(ip, opts, nil)
+	leg, _ := m.NewStream(ip, opts, nil)
+	defer phone.Close()
+	defer leg.Close()
+	offer, err := phone.Offer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(offer), "RTP/SAVP") || !strings.Contains(string(offer), "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") {
+		t.Fatalf("offer lacks SDES:\n%s", offer)
+	}
+	answer, err := leg.AcceptOffer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.AcceptAnswer(answer); err != nil {
+		t.Fatal(err)
+	}
+	tone := func(s *Stream, hz float64) {
+		pcm := make([]int16, 160)
+		for i := 0; i < 25; i++ {
+			for j := range pcm {
+				pcm[j] = int16(8000 * math.Sin(2*math.Pi*hz*float64(i*160+j)/8000))
+			}
+			s.Write(pcm)
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	got := func(s *Stream) []int16 {
+		var all []int16
+		deadline := time.After(500 * time.Millisecond)
+		for {
+			select {
+			case f := <-s.Audio():
+				all = append(all, f...)
+			case <-deadline:
+				return all
+			}
+		}
+	}
+	go tone(phone, 1000)
+	if pcm := got(leg); len(pcm) < 160*10 || math.Abs(dominant(pcm)-1000) > 50 {
+		t.Fatalf("leg decrypted %d samples at %.0f Hz, want ~1000 Hz", len(pcm), dominant(pcm))
+	}
+	go tone(leg, 600)
+	if pcm := got(phone); len(pcm) < 160*10 || math.Abs(dominant(pcm)-600) > 50 {
+		t.Fatalf("phone decrypted %d samples at %.0f Hz, want ~600 Hz", len(pcm), dominant(pcm))
+	}
+	if leg.Session().Dropped.Load() != 0 {
+		t.Errorf("%d packets failed authentication", leg.Session().Dropped.Load())
+	}
+	plain, _ := m.NewStream(ip, opts, nil)
+	defer plain.Close()
+	p := newPhone(t, "127.0.0.1")
+	if _, err := plain.AcceptOffer(p.sdp("PCMU", 0)); err == nil {
+		t.Error("an sdes endpoint accepted a plain RTP/AVP offer")
+	}
 }

@@ -33,6 +33,9 @@ type Options struct {
 	// SDPAddr is the address written into our SDP (the advertised or
 	// external media address); zero means the socket's address.
 	SDPAddr netip.Addr
+	// SRTP requires SDES-keyed SRTP (media_encryption=sdes): RTP/SAVP
+	// offers and answers; plain RTP offers are refused.
+	SRTP bool
 	// SendInfo sends a digit as SIP INFO, for dtmfmode=info.
 	SendInfo func(digit byte, d time.Duration)
 	Log      *slog.Logger
@@ -61,6 +64,7 @@ type Stream struct {
 	sdpMu sync.Mutex
 	sb    sdpBuilder
 	local []byte
+	ours  sdes // our SDES key when SRTP
 
 	encMu   sync.Mutex
 	enc     codec.Encoder
@@ -159,13 +163,40 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 		n.dtmfPT = ev
 		formats = append(formats, Format{PT: uint8(ev), Encoding: "telephone-event", Clock: 8000, Fmtp: "0-16"})
 	}
+	proto, crypto := "RTP/AVP", ""
+	secure := strings.Contains(d.Proto, "SAVP")
+	switch {
+	case s.opts.SRTP && !secure:
+		return nil, fmt.Errorf("%w: media_encryption=sdes but the offer is %s", ErrSRTP, d.Proto)
+	case !s.opts.SRTP && secure:
+		return nil, fmt.Errorf("%w: %s offered to an endpoint without media_encryption", ErrSRTP, d.Proto)
+	case secure:
+		theirs, err := pickCrypto(d.Crypto)
+		if err != nil {
+			return nil, err
+		}
+		s.sdpMu.Lock()
+		if s.ours.key == nil || s.ours.suite != theirs.suite {
+			if s.ours, err = newSDES(theirs.tag, theirs.suite, theirs.profile); err != nil {
+				s.sdpMu.Unlock()
+				return nil, err
+			}
+		}
+		s.ours.tag = theirs.tag
+		ours := s.ours
+		s.sdpMu.Unlock()
+		if err := s.keySRTP(theirs, ours); err != nil {
+			return nil, err
+		}
+		proto, crypto = d.Proto, ours.line()
+	}
 	s.neg.Store(n)
 	if d.Port > 0 && d.Addr.IsValid() && !d.Addr.IsUnspecified() {
 		s.sess.SetRemote(d.RTPAddr())
 	}
 	s.sdpMu.Lock()
 	defer s.sdpMu.Unlock()
-	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), "RTP/AVP", formats, answerDirection(d.Direction), "")
+	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), proto, formats, answerDirection(d.Direction), crypto)
 	return s.local, nil
 }
 
@@ -193,7 +224,17 @@ func (s *Stream) Offer(prefer codec.Codec) ([]byte, error) {
 	s.neg.Store(n)
 	s.sdpMu.Lock()
 	defer s.sdpMu.Unlock()
-	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), "RTP/AVP", formats, SendRecv, "")
+	proto, crypto := "RTP/AVP", ""
+	if s.opts.SRTP {
+		if s.ours.key == nil {
+			var err error
+			if s.ours, err = newSDES(1, suites[0].name, suites[0].profile); err != nil {
+				return nil, err
+			}
+		}
+		proto, crypto = "RTP/SAVP", s.ours.line()
+	}
+	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), proto, formats, SendRecv, crypto)
 	return s.local, nil
 }
 
@@ -220,6 +261,24 @@ func (s *Stream) AcceptAnswer(body []byte) error {
 	}
 	if s.dtmfRFC() {
 		n.dtmfPT = d.Event()
+	}
+	if s.opts.SRTP {
+		if !strings.Contains(d.Proto, "SAVP") {
+			return fmt.Errorf("%w: answer is %s", ErrSRTP, d.Proto)
+		}
+		theirs, err := pickCrypto(d.Crypto)
+		if err != nil {
+			return err
+		}
+		s.sdpMu.Lock()
+		ours := s.ours
+		s.sdpMu.Unlock()
+		if theirs.suite != ours.suite {
+			return fmt.Errorf("%w: answer picked %s, we offered %s", ErrSRTP, theirs.suite, ours.suite)
+		}
+		if err := s.keySRTP(theirs, ours); err != nil {
+			return err
+		}
 	}
 	s.neg.Store(n)
 	if d.Port > 0 && d.Addr.IsValid() && !d.Addr.IsUnspecified() {

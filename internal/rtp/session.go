@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 )
 
 // Handler receives each accepted RTP packet on the session's reader
@@ -42,6 +44,12 @@ type Session struct {
 	seq  uint16
 	ts   uint32
 	out  []byte
+
+	// SRTP (RFC 3711): srtpIn decrypts on the reader goroutine only;
+	// srtpOut encrypts under mu.
+	srtpIn  atomic.Pointer[srtp.Context]
+	srtpOut *srtp.Context
+	encOut  []byte
 
 	PacketsIn, PacketsOut, Dropped atomic.Uint64
 
@@ -106,12 +114,22 @@ func (s *Session) SetHandler(h Handler) {
 	s.handler.Store(&h)
 }
 
+// SetSRTP turns on SRTP: in decrypts what the far end sends (its key),
+// out encrypts what we send (our key). nil, nil turns it off.
+func (s *Session) SetSRTP(in, out *srtp.Context) {
+	s.srtpIn.Store(in)
+	s.mu.Lock()
+	s.srtpOut = out
+	s.mu.Unlock()
+}
+
 // Start runs the reader goroutine until Close.
 func (s *Session) Start() { go s.read() }
 
 func (s *Session) read() {
 	defer close(s.done)
 	buf := make([]byte, 1500)
+	var dec []byte
 	var p rtp.Packet
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
@@ -125,17 +143,28 @@ func (s *Session) read() {
 			s.Dropped.Add(1)
 			continue // not RTP (STUN, garbage)
 		}
+		pkt := buf[:n]
+		if in := s.srtpIn.Load(); in != nil {
+			// Authenticate before latching, so forged packets cannot
+			// steal the stream.
+			plain, err := in.DecryptRTP(dec[:0], pkt, nil)
+			if err != nil {
+				s.Dropped.Add(1)
+				continue
+			}
+			pkt = plain
+		}
 		if !s.accept(from) {
 			s.Dropped.Add(1)
 			continue
 		}
-		if err := p.Unmarshal(buf[:n]); err != nil {
+		if err := p.Unmarshal(pkt); err != nil {
 			s.Dropped.Add(1)
 			continue
 		}
 		s.PacketsIn.Add(1)
 		if h := s.handler.Load(); h != nil {
-			(*h)(&p, buf[:n])
+			(*h)(&p, pkt)
 		}
 	}
 }
@@ -217,6 +246,13 @@ func (s *Session) sendLocked(pt uint8, marker bool, payload []byte, ts uint32) e
 	s.out = b[:0]
 	s.seq++
 	s.PacketsOut.Add(1)
+	if s.srtpOut != nil {
+		enc, err := s.srtpOut.EncryptRTP(s.encOut[:0], b, nil)
+		if err != nil {
+			return fmt.Errorf("rtp: srtp: %w", err)
+		}
+		s.encOut, b = enc, enc
+	}
 	_, err := s.conn.WriteToUDPAddrPort(b, *dst)
 	return err
 }
@@ -229,6 +265,15 @@ func (s *Session) WriteRaw(pkt []byte) error {
 		return nil
 	}
 	s.PacketsOut.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srtpOut != nil {
+		enc, err := s.srtpOut.EncryptRTP(s.encOut[:0], pkt, nil)
+		if err != nil {
+			return fmt.Errorf("rtp: srtp: %w", err)
+		}
+		s.encOut, pkt = enc, enc
+	}
 	_, err := s.conn.WriteToUDPAddrPort(pkt, *dst)
 	return err
 }

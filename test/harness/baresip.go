@@ -55,6 +55,9 @@ type BaresipOptions struct {
 	// Codecs is the account's audio_codecs list, default "PCMU,PCMA";
 	// G722 and opus load their modules.
 	Codecs string
+	// MediaEnc is the account's mediaenc ("srtp-mand": SDES SRTP only);
+	// it loads srtp.so.
+	MediaEnc string
 	// Lifetime bounds the process (-t), default 90 s.
 	Lifetime time.Duration
 	// ExtraConfig lines are appended to the config file, AccountParams to
@@ -206,6 +209,9 @@ func (b *Baresip) config(modDir string) string {
 	if o.Record {
 		mods = append(mods, "sndfile.so")
 	}
+	if o.MediaEnc != "" {
+		mods = append(mods, "srtp.so")
+	}
 	for _, c := range strings.Split(strings.ToLower(o.Codecs), ",") {
 		switch c {
 		case "g722":
@@ -248,6 +254,9 @@ func (b *Baresip) account() string {
 	codecs := o.Codecs
 	if codecs == "" {
 		codecs = "PCMU,PCMA"
+	}
+	if o.MediaEnc != "" {
+		codecs += ";mediaenc=" + o.MediaEnc
 	}
 	reg := "regint=" + strconv.Itoa(o.RegInt)
 	if o.RegInt < 0 {

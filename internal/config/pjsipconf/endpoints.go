@@ -72,6 +72,9 @@ func (c *Config) endpoint(ep *Endpoint) *endpoint.Endpoint {
 		MOH:         ep.MOHSuggest,
 		Extra:       map[string]string{},
 	}
+	if ep.MediaEncryption == "sdes" {
+		e.MediaEncryption = "sdes"
+	}
 
 	// Credentials.
 	lockedUser := ep.ID

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gopbx/gopbx/internal/config"
 	"github.com/gopbx/gopbx/internal/endpoint"
 )
 
@@ -120,6 +121,9 @@ func (c *Config) endpoint(p *Peer) *endpoint.Endpoint {
 		if !mappedOptions[k] {
 			e.Extra[k] = v
 		}
+	}
+	if config.IsTrue(e.Extra["encryption"]) {
+		e.MediaEncryption = "sdes" // chan_sip encryption=yes: SDES SRTP
 	}
 	if e.Type == "user" {
 		e.Host, e.Port = "", 0
