@@ -193,6 +193,15 @@ func TestMediaEcho(t *testing.T) {
 	t.Parallel()
 	harness.RequireTool(t, "sox")
 	pbx, alice := callApp(t, 154, "600", "", 1000)
+	if out := pbx.Console(t, "rtp show settings"); !strings.Contains(out, "Streams in use:  1") || !strings.Contains(out, "Port start:      10000") {
+		t.Errorf("rtp show settings during one echo call:\n%s", out)
+	}
+	if out := pbx.Console(t, "core show codecs"); !strings.Contains(out, "PCMU/8000") || !strings.Contains(out, "G722/8000") || !strings.Contains(out, "GSM/8000") {
+		t.Errorf("core show codecs:\n%s", out)
+	}
+	if out := pbx.Console(t, "core show translation"); !strings.Contains(out, "ulaw") || strings.Contains(out, "err") {
+		t.Errorf("core show translation:\n%s", out)
+	}
 	time.Sleep(3 * time.Second)
 	alice.Hangup()
 	if _, err := alice.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {

@@ -114,6 +114,7 @@ func (p *PBX) setupCalls(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pbx: %w", err)
 	}
+	p.menv = menv
 	p.engine, err = dialplan.NewEngine(dp, dialplan.WithLogger(p.log), dialplan.WithRegistry(p.chans), dialplan.WithMedia(menv))
 	if err != nil {
 		return fmt.Errorf("pbx: dialplan: %w", err)

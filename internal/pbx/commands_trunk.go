@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -47,6 +49,21 @@ func (p *PBX) syncTrunks(cfg *pbxconf.PBX) {
 		p.log.Warn("registration skipped", "error", err)
 	}
 	p.trunks.Sync(specs)
+}
+
+// resolveTrunkHosts identifies trunks named by DNS (pjsip identify
+// match=<host>, sip.conf host=<name> with insecure=port) by their
+// addresses, resolved now, before cfg goes live.
+func (p *PBX) resolveTrunkHosts(ctx context.Context, cfg *pbxconf.PBX) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	set, failed := trunk.ResolveIdentify(ctx, cfg.Endpoints, func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	})
+	for _, h := range failed {
+		p.log.Warn("trunk host does not resolve: calls from it are not identified", "host", h)
+	}
+	cfg.Endpoints = set
 }
 
 // stopTrunks un-registers every registration (bounded, as Asterisk's

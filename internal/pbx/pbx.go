@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gopbx/gopbx/internal/app"
 	"io"
 	"log/slog"
 	"os"
@@ -68,6 +69,7 @@ type PBX struct {
 	chansip   *chansip.Driver
 	trunks    *trunk.Manager
 	media     *media.Manager
+	menv      *app.MediaEnv
 	cdr       *cdr.Collector
 	processed atomic.Int64
 
@@ -115,6 +117,7 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 	if cfg.SIP == nil && cfg.PJSIP == nil {
 		p.log.Warn("no sip.conf or pjsip.conf in the config directory: no endpoints", "dir", p.confDir)
 	}
+	p.resolveTrunkHosts(ctx, cfg)
 	p.cfg.Store(cfg)
 	p.reload.Store(time.Now().UnixNano())
 
@@ -155,6 +158,7 @@ func New(ctx context.Context, opts Options) (*PBX, error) {
 	reg := cli.NewRegistry()
 	p.registerCommands(reg)
 	p.registerCallCommands(reg)
+	p.registerMediaCommands(reg)
 	p.registerSecurityCommands(reg)
 	p.registerTrunkCommands(reg) // also starts following cfg's registrations
 	p.console = cli.NewServer(reg, filepath.Join(opts.DataDir, ConsoleSocket), p.log)
@@ -292,6 +296,7 @@ func (p *PBX) Reload(ctx context.Context) ([]config.Diag, error) {
 	if err != nil {
 		return warns, err
 	}
+	p.resolveTrunkHosts(ctx, cfg)
 	if err := p.auth.update(cfg); err != nil {
 		return warns, err
 	}
