@@ -355,3 +355,30 @@ func TestMediaSRTP(t *testing.T) {
 	checkTone(t, "bob (srtp)", received(t, bob), 1000, 2)
 	waitCallsGone(t, pbx)
 }
+
+// TestMediaInfoToRFC4733: SIPp sends DTMF as SIP INFO; the baresip phone on
+// the other leg receives them as RFC 4733 events.
+func TestMediaInfoToRFC4733(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sipp")
+	n := newMediaNet(160)
+	conf := strings.Replace(mediaConf(n.pbx, "ulaw", "ulaw"), "password=alice-pw", "password="+callAlicePassword, 1)
+	pbx := harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf": conf, "extensions.conf": mediaDialplan,
+	}})
+	bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, "PCMU")
+	r := placeCall(t, pbx, harness.IP(t, n.alice), "uac_call_info", "200", "-d", "1500")
+	requireSIPpOK(t, "caller alice (INFO DTMF)", r)
+	var got string
+	for len(got) < 2 {
+		ev, err := bob.WaitEvent("CALL_DTMF_START", 3*time.Second)
+		if err != nil {
+			break
+		}
+		got += ev.Param
+	}
+	if got != "42" {
+		t.Errorf("bob received DTMF %q, want 42 (sent as SIP INFO by the caller)", got)
+	}
+	waitCallsGone(t, pbx)
+}
