@@ -181,11 +181,15 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	cfg := d.cfg.Load()
-	if cfg.MaxCalls > 0 && d.calls.Load() >= int64(cfg.MaxCalls) {
+	// Reserve the slot now: counting only once the channel exists let
+	// concurrent INVITEs all pass the check (55 calls up with maxcalls=50).
+	if n := d.calls.Add(1); cfg.MaxCalls > 0 && n > int64(cfg.MaxCalls) {
+		d.calls.Add(-1)
 		r.Log.Warn("invite refused: maxcalls reached", "maxcalls", cfg.MaxCalls)
 		r.Respond(503, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
 		return
 	}
+	defer d.calls.Add(-1)
 	ep := d.identify(r)
 	if ep != nil && ep.NAT.ForceRport {
 		r.ForceRport()
@@ -302,8 +306,6 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	}
 	d.legs.Store(ds.ID, l)
 	defer d.legs.Delete(ds.ID)
-	d.calls.Add(1)
-	defer d.calls.Add(-1)
 
 	// A CANCEL from the caller ends the channel (sipgo answers 200 and 487).
 	go func() {
