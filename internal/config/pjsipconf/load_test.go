@@ -257,7 +257,8 @@ func TestEndpoints(t *testing.T) {
 	if tr.Credentials != nil {
 		t.Errorf("trunk has only outbound auth, got credentials %+v", tr.Credentials)
 	}
-	if len(tr.OutboundAuth) != 1 || tr.OutboundAuth[0].Username == "" || tr.Extra["identify_hosts"] != "gw.example.com" {
+	if !reflect.DeepEqual(tr.OutboundAuth, []endpoint.Credential{{Username: "acct1", HA1: "0123456789abcdef0123456789abcdef"}}) ||
+		tr.Extra["outbound_auth"] != "" || tr.Extra["identify_hosts"] != "gw.example.com" {
 		t.Errorf("trunk extra: %v", tr.Extra)
 	}
 	if tr.QualifyFrequency != time.Minute || tr.QualifyTimeout != 3*time.Second || tr.MaxContacts != 0 || tr.MinExpiry != time.Minute {

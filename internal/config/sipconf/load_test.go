@@ -467,3 +467,48 @@ nat=no
 		t.Error("set lookups")
 	}
 }
+
+// What gopbx sends towards a peer: outboundproxy, and the credentials it
+// answers the peer's challenges with (chan_sip: defaultuser or the peer
+// name, with remotesecret, else secret, else md5secret).
+func TestEndpointOutbound(t *testing.T) {
+	c, diags := load(t, `[a]
+type=peer
+host=192.0.2.1
+defaultuser=acct1
+secret=s
+remotesecret=r
+outboundproxy=192.0.2.9:5070
+[b]
+type=peer
+host=192.0.2.2
+secret=s
+[c]
+type=peer
+host=192.0.2.3
+md5secret=0123456789abcdef0123456789abcdef
+[d]
+type=peer
+host=192.0.2.4
+`)
+	wantNoDiags(t, diags)
+	eps := c.Endpoints()
+	want := []struct {
+		proxy string
+		auth  []endpoint.Credential
+	}{
+		{"192.0.2.9:5070", []endpoint.Credential{{Username: "acct1", Password: "r"}}},
+		{"", []endpoint.Credential{{Username: "b", Password: "s"}}},
+		{"", []endpoint.Credential{{Username: "c", HA1: "0123456789abcdef0123456789abcdef"}}},
+		{"", nil},
+	}
+	for i, w := range want {
+		e := eps[i]
+		if e.OutboundProxy != w.proxy || !reflect.DeepEqual(e.OutboundAuth, w.auth) {
+			t.Errorf("%s: proxy %q auth %+v, want %q %+v", e.Name, e.OutboundProxy, e.OutboundAuth, w.proxy, w.auth)
+		}
+		if _, ok := e.Extra["outboundproxy"]; ok {
+			t.Errorf("%s: outboundproxy also in Extra", e.Name)
+		}
+	}
+}
