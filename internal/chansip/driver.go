@@ -98,8 +98,8 @@ func (d *Driver) SetConfig(c *Config) { d.cfg.Store(c) }
 func (d *Driver) ActiveCalls() int64 { return d.calls.Load() }
 
 // contactFor is our Contact for a dialog on the socket a request used.
-func contactFor(local, remote, transport string) sip.ContactHeader {
-	host, port := sipserver.Advertised(local, remote)
+func (d *Driver) contactFor(local, remote, transport string) sip.ContactHeader {
+	host, port := d.srv.Advertised(local, remote)
 	c := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "gopbx", Host: host, Port: port}}
 	if t := strings.ToLower(transport); t != "" && t != "udp" {
 		c.Address.UriParams = sip.NewParams()
@@ -330,7 +330,7 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 }
 
 func (d *Driver) uaFor(local, remote, transport string) *sipgo.DialogUA {
-	return &sipgo.DialogUA{Client: d.srv.ClientFor(local, remote, transport), ContactHDR: contactFor(local, remote, transport), RewriteContact: true}
+	return &sipgo.DialogUA{Client: d.srv.ClientFor(local, remote, transport), ContactHDR: d.contactFor(local, remote, transport), RewriteContact: true}
 }
 
 func fromUser(req *sip.Request) string {
@@ -469,7 +469,7 @@ func (d *Driver) onReinvite(ctx context.Context, r *sipserver.Request) {
 			answer = a
 		}
 		res := r.NewResponse(200, "OK")
-		ct := contactFor(r.LocalAddr(), r.Source(), r.Transport())
+		ct := d.contactFor(r.LocalAddr(), r.Source(), r.Transport())
 		res.AppendHeader(&ct)
 		res.SetBody(answer)
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -500,7 +500,7 @@ func (d *Driver) onReinvite(ctx context.Context, r *sipserver.Request) {
 		l.setRemoteSDP(r.Body())
 	}
 	res := r.NewResponse(200, "OK")
-	ct := contactFor(r.LocalAddr(), r.Source(), r.Transport())
+	ct := d.contactFor(r.LocalAddr(), r.Source(), r.Transport())
 	res.AppendHeader(&ct)
 	if answer != nil {
 		res.SetBody(answer)

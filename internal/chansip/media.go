@@ -44,6 +44,9 @@ func mediaAddrs(local, remote string) (bind, advertise netip.Addr) {
 func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) (*media.Stream, error) {
 	m := d.media.Load()
 	bind, adv := mediaAddrs(local, remote)
+	if ext, ok := d.srv.MediaAddress(local, remote); ok {
+		adv = ext // behind NAT: externip / external_media_address
+	}
 	o := media.Options{SDPAddr: adv, DTMFMode: "rfc4733", Allow: []string{"ulaw", "alaw", "gsm", "g722", "opus"}, Log: l.log}
 	if ep != nil {
 		o.Allow, o.DTMFMode = ep.Allow, ep.DTMFMode

@@ -16,7 +16,6 @@ import (
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/registrar"
-	"github.com/gopbx/gopbx/internal/sipserver"
 )
 
 // ErrUnavailable means the destination has no reachable contact (not
@@ -231,7 +230,7 @@ func (d *Driver) buildInvite(ep *endpoint.Endpoint, tg target, caller *channel.C
 	req.SetDestination(tg.dest)
 	host := ""
 	if tg.local != "" {
-		host, _ = sipserver.Advertised(tg.local, tg.dest)
+		host, _ = d.srv.Advertised(tg.local, tg.dest)
 	}
 
 	var cid channel.CallerID
@@ -259,7 +258,7 @@ func (d *Driver) buildInvite(ep *endpoint.Endpoint, tg target, caller *channel.C
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: tg.uri.Scheme, User: tg.uri.User, Host: tg.uri.Host, Port: tg.uri.Port}}
 	req.AppendHeader(to)
 	if host != "" {
-		ct := contactFor(tg.local, tg.dest, tg.transport)
+		ct := d.contactFor(tg.local, tg.dest, tg.transport)
 		req.AppendHeader(&ct)
 	}
 	maxf := sip.MaxForwardsHeader(70)

@@ -13,6 +13,8 @@ import (
 	"github.com/gopbx/gopbx/internal/app"
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/config"
+	"github.com/gopbx/gopbx/internal/config/pbxconf"
+	"github.com/gopbx/gopbx/internal/sipserver"
 	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/moh"
 	"github.com/gopbx/gopbx/internal/sound"
@@ -148,4 +150,17 @@ func (p *PBX) holdMusic(env *app.MediaEnv) func(ch *channel.Channel, held bool) 
 			p.log.Debug("music on hold: no media", "chan", peer.Name(), "error", err)
 		}
 	}
+}
+
+// applyExternal gives the SIP server each listener's external addresses
+// (gopbx behind NAT), at start and on reload.
+func (p *PBX) applyExternal(ls []pbxconf.Listener) {
+	m := map[string]sipserver.External{}
+	for _, l := range ls {
+		if l.ExternalSignaling == "" && l.ExternalMedia == "" {
+			continue
+		}
+		m[l.Addr] = sipserver.External{Signaling: l.ExternalSignaling, Media: l.ExternalMedia, LocalNets: l.LocalNets}
+	}
+	p.sip.SetExternal(m)
 }

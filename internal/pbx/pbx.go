@@ -215,6 +215,7 @@ func (p *PBX) Run(ctx context.Context) error {
 		}
 		ls = append(ls, sl)
 	}
+	p.applyExternal(p.current().Listeners)
 	if err := p.sip.Listen(ctx, ls); err != nil {
 		p.console.Close()
 		return err
@@ -311,6 +312,7 @@ func (p *PBX) Reload(ctx context.Context) ([]config.Diag, error) {
 			p.sip.SetTLS(l.Proto, l.Addr, l.TLS.Config)
 		}
 	}
+	p.applyExternal(cfg.Listeners)
 	p.chansip.SetConfig(sipConfig(cfg, maxCalls))
 	p.syncTrunks(cfg)
 	p.reload.Store(time.Now().UnixNano())

@@ -50,6 +50,7 @@ type Server struct {
 	srv      *sipgo.Server
 	client   *sipgo.Client
 	uaName   atomic.Pointer[string]
+	external atomic.Pointer[map[string]External]
 	supp     []string
 	udpBuf   int
 	handlers map[sip.RequestMethod]Handler
@@ -432,7 +433,7 @@ func netFor(base, addr string) string {
 // names the address the peer at remote can reach us on. Requests a NAT'ed
 // phone must accept have to come from the socket its own packets went to.
 func (s *Server) ClientFor(local, remote, transport string) *sipgo.Client {
-	host, port := Advertised(local, remote)
+	host, port := s.Advertised(local, remote)
 	opts := []sipgo.ClientOption{sipgo.WithClientLogger(s.sipgoLog), sipgo.WithClientNAT()}
 	if host != "" {
 		opts = append(opts, sipgo.WithClientHostname(host), sipgo.WithClientPort(port))

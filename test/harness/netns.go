@@ -405,3 +405,11 @@ func StartSIPpInNetns(t testing.TB, ns *Netns, opts SIPpOptions) *SIPp {
 	RequireNetns(t)
 	return startSIPp(t, opts, ns)
 }
+
+// Forward adds a port forward on the router: UDP packets to the public
+// address on ports ("5060" or "10000:10099") go to the host behind the NAT
+// (DNAT), as an administrator does for a PBX on a private network.
+func (n *NATNetwork) Forward(t testing.TB, ports string) {
+	t.Helper()
+	n.Router.MustRun(t, netnsIPT, "-t", "nat", "-A", "PREROUTING", "-i", "pub0", "-p", "udp", "--dport", ports, "-j", "DNAT", "--to-destination", n.PhoneIP)
+}
