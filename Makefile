@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 # Packages whose code runs on many goroutines at once get the race detector.
 # Only directories that exist are listed, so the target works while the tree
 # is still being filled in.
-RACE_DIRS = $(wildcard internal/sipserver internal/registrar internal/location internal/storage internal/channel internal/chansip internal/dialplan internal/app internal/cdr internal/cli internal/security)
+RACE_DIRS = $(wildcard internal/sipserver internal/registrar internal/location internal/storage internal/channel internal/chansip internal/dialplan internal/app internal/cdr internal/cli internal/security internal/rtp internal/media internal/trunk internal/dtmf internal/tones internal/sound internal/codec)
 RACE_PKGS = $(if $(RACE_DIRS),$(shell $(GO) list -e $(addsuffix /...,$(addprefix ./,$(RACE_DIRS)))))
 ALL_PKGS  = $(shell $(GO) list -e ./...)
 REST_PKGS = $(filter-out $(RACE_PKGS),$(ALL_PKGS))

@@ -21,6 +21,8 @@ type Signal struct {
 	Ind   channel.Indication
 	Cause channel.Cause
 	Log   *slog.Logger
+	// Media plays the zone's tone of the same name on an answered call.
+	Media *MediaEnv
 }
 
 // Exec implements App.
@@ -33,6 +35,11 @@ func (a *Signal) Exec(ctx context.Context, ch *channel.Channel, args string) err
 	if !up {
 		ch.SetHangupCause(a.Cause)
 		return ErrHangup
+	}
+	if a.Media != nil {
+		if src, err := a.Media.ToneSource(ch, a.Name); err == nil && a.Media.StartGenerator(ch, src) == nil {
+			defer a.Media.StopGenerator(ch)
+		}
 	}
 	if !hasTimeout {
 		<-ctx.Done()

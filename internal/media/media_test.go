@@ -1,6 +1,7 @@
 package media
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"net"
@@ -302,5 +303,51 @@ func TestSRTP(t *testing.T) {
 	p := newPhone(t, "127.0.0.1")
 	if _, err := plain.AcceptOffer(p.sdp("PCMU", 0)); err == nil {
 		t.Error("an sdes endpoint accepted a plain RTP/AVP offer")
+	}
+}
+
+// TestRTPTimeout: a stream that never receives RTP fires its timeout
+// action once; one that does is left alone.
+func TestRTPTimeout(t *testing.T) {
+	m, err := NewManager(Config{Start: 32000, End: 32099, Timeout: time.Second}, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go m.Run(ctx)
+	ip := netip.MustParseAddr("127.0.0.1")
+	fired := make(chan string, 4)
+	dead, _ := m.NewStream(ip, Options{Allow: []string{"ulaw"}}, func() { fired <- "dead" })
+	live, _ := m.NewStream(ip, Options{Allow: []string{"ulaw"}}, func() { fired <- "live" })
+	defer dead.Close()
+	defer live.Close()
+	p := newPhone(t, "127.0.0.1")
+	dead.AcceptOffer(p.sdp("PCMU", 0))
+	live.AcceptOffer(p.sdp("PCMU", 0))
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				p.send(live.Session().Local(), ulaw(t), 0, 1000, 10)
+			}
+		}
+	}()
+	defer close(stop)
+	select {
+	case who := <-fired:
+		if who != "dead" {
+			t.Fatalf("timeout fired for the %s stream", who)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("no RTP timeout after 4 s with rtptimeout=1s")
+	}
+	select {
+	case who := <-fired:
+		t.Fatalf("second timeout (%s)", who)
+	case <-time.After(1500 * time.Millisecond):
 	}
 }

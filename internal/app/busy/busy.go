@@ -8,5 +8,5 @@ import (
 // New returns Busy(): indicate busy and end the call with cause 17, as
 // Asterisk's Busy() does (see app.Signal).
 func New(env *app.Env) *app.Signal {
-	return &app.Signal{Name: "busy", Ind: channel.IndBusy, Cause: channel.CauseUserBusy, Log: env.Log}
+	return &app.Signal{Name: "busy", Ind: channel.IndBusy, Cause: channel.CauseUserBusy, Log: env.Log, Media: env.Media}
 }
