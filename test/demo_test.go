@@ -1,7 +1,9 @@
 package test
 
 import (
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +41,7 @@ func TestDemoStartsAndPhonesRegister(t *testing.T) {
 	}
 
 	udp := harness.StartBaresipInNetns(t, ns, harness.BaresipOptions{Name: "demo-udp", IP: "127.0.0.2", SIPPort: 5070,
-		User: "1000", Password: pw["1000"], Domain: "127.0.0.1:5060", Transport: "udp"})
+		User: "1000", Password: pw["1000"], Domain: "127.0.0.1:5060", Transport: "udp", Record: true, ToneHz: 1000})
 	tcp := harness.StartBaresipInNetns(t, ns, harness.BaresipOptions{Name: "demo-tcp", IP: "127.0.0.3", SIPPort: 5070,
 		User: "1003", Password: pw["1003"], Domain: "127.0.0.1:5060", Transport: "tcp"})
 	for _, ua := range []*harness.Baresip{udp, tcp} {
@@ -68,6 +70,32 @@ func TestDemoStartsAndPhonesRegister(t *testing.T) {
 		if _, err := ua.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 			t.Fatalf("demo call hang-up: %v", err)
 		}
+	}
+
+	// The demo's echo test (600) plays its prompt, then returns the
+	// caller's 1000 Hz tone.
+	if err := udp.Dial("sip:600@127.0.0.1:5060"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := udp.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatalf("demo echo test 600: %v", err)
+	}
+	prompt := harness.MeasureAudio(t, filepath.Join(harness.ModuleRoot(t), "sounds/en/demo-echotest.wav"), 0).Length
+	time.Sleep(time.Duration((prompt+3)*float64(time.Second))) // the prompt, then 3 s of echo
+	udp.Hangup()
+	if _, err := udp.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	dumps, _ := filepath.Glob(filepath.Join(udp.RecordDir(), "*-dec.wav"))
+	if len(dumps) == 0 {
+		t.Fatal("no audio received in the demo calls")
+	}
+	sort.Strings(dumps)
+	echo := dumps[len(dumps)-1]
+	st := harness.MeasureAudio(t, echo, time.Duration((prompt+0.8)*float64(time.Second)))
+	t.Logf("echo test tail: %.2f s, %.1f dBFS, %.0f Hz", st.Length, st.RMSdB, st.FreqHz)
+	if st.RMSdB < -30 || st.FreqHz < 950 || st.FreqHz > 1050 {
+		t.Errorf("the demo echo test did not return the caller's 1000 Hz tone: %.0f Hz at %.1f dBFS", st.FreqHz, st.RMSdB)
 	}
 
 	// A wrong password does not register.

@@ -345,7 +345,9 @@ func printDemo(w io.Writer, dir string, users []demo.User) {
 	for _, u := range users {
 		fmt.Fprintf(w, "  %-6s  %-14s  %s\n", u.Name, u.Password, u.PIN)
 	}
-	fmt.Fprintf(w, "\nDial 1000-1003 to call another demo phone. The dialplan is %s/extensions.conf.\n\n", dir)
+	fmt.Fprintf(w, "\nDial 1000-1003 to call another demo phone, 600 for the echo test, 601 hello world,\n")
+	fmt.Fprintf(w, "602 music on hold, 603 a small IVR, 604 to record and hear yourself.\n")
+	fmt.Fprintf(w, "The dialplan is %s/extensions.conf.\n\n", dir)
 }
 
 // raiseFileLimit lifts RLIMIT_NOFILE to the hard limit: every TCP phone and
