@@ -81,7 +81,7 @@ func TestDemoStartsAndPhonesRegister(t *testing.T) {
 		t.Fatalf("demo echo test 600: %v", err)
 	}
 	prompt := harness.MeasureAudio(t, filepath.Join(harness.ModuleRoot(t), "sounds/en/demo-echotest.wav"), 0).Length
-	time.Sleep(time.Duration((prompt+3)*float64(time.Second))) // the prompt, then 3 s of echo
+	time.Sleep(time.Duration((prompt + 3) * float64(time.Second))) // the prompt, then 3 s of echo
 	udp.Hangup()
 	if _, err := udp.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Fatal(err)

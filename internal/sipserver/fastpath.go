@@ -93,7 +93,11 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 		}
 		return nil, errBlocked
 	}
-	if s.fast == nil || info.Transport != "UDP" || !isFast(data) {
+	if info.Transport != "UDP" {
+		return data, nil
+	}
+	if s.fast == nil || !isFast(data) {
+		s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
 		return data, nil
 	}
 	pc := s.udpConn(info.LocalAddr.String())
@@ -127,6 +131,13 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	msg, err := parser.ParseSIP(job.data)
 	short := errors.Is(err, sip.ErrParseReadBodyIncomplete)
 	if err != nil && !(short && msg != nil) {
+		if res := badRequestResponse(job.data, err.Error(), s.userAgent()); res != nil {
+			if _, werr := job.pc.WriteTo(res, job.from); werr == nil {
+				s.bad.sent.Add(1)
+			}
+			s.log.Debug("unparsable request refused with 400", "src", job.from.String(), "error", err)
+			return
+		}
 		s.log.Debug("unparsable request dropped", "src", job.from.String(), "error", err)
 		return
 	}

@@ -51,6 +51,7 @@ type Server struct {
 	client   *sipgo.Client
 	uaName   atomic.Pointer[string]
 	external atomic.Pointer[map[string]External]
+	bad      *badRequests // 400 for UDP requests sipgo cannot parse
 	supp     []string
 	udpBuf   int
 	handlers map[sip.RequestMethod]Handler
@@ -129,7 +130,8 @@ func New(opts Options) (*Server, error) {
 
 	// sipgo logs every unparsable datagram at Error with its payload; that is
 	// peer misbehaviour, so it goes to our log at Debug through a filter.
-	sipgoLog := slog.New(levelShift{h: log.Handler()}).With("component", "sipgo")
+	s.bad = newBadRequests()
+	sipgoLog := slog.New(parseFailHook{next: levelShift{h: log.Handler()}, s: s}).With("component", "sipgo")
 	s.sipgoLog = sipgoLog
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(opts.UserAgent),
