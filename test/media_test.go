@@ -382,3 +382,35 @@ func TestMediaInfoToRFC4733(t *testing.T) {
 	}
 	waitCallsGone(t, pbx)
 }
+
+// TestMediaHoldMusic: when the caller puts the call on hold (re-INVITE
+// a=sendonly), gopbx answers the hold itself and the callee hears music on
+// hold; before the hold (SIPp sends no RTP) the callee hears silence.
+func TestMediaHoldMusic(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sipp")
+	harness.RequireTool(t, "sox")
+	n := newMediaNet(161)
+	conf := strings.Replace(mediaConf(n.pbx, "ulaw", "ulaw"), "password=alice-pw", "password="+callAlicePassword, 1)
+	pbx := harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf": conf, "extensions.conf": mediaDialplan,
+	}})
+	bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, "PCMU")
+	r := placeCall(t, pbx, harness.IP(t, n.alice), "uac_call_hold", "200", "-d", "2500")
+	requireSIPpOK(t, "caller alice (hold)", r)
+	if _, err := bob.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// baresip dumps only audio that arrived. SIPp sends no RTP, so
+	// before the hold nothing arrives; the dump is the music gopbx played
+	// during the 2.5 s on hold (the whole call lasted over 5 s).
+	st := harness.MeasureAudio(t, received(t, bob), 300*time.Millisecond)
+	t.Logf("bob received %.2f s (after 0.3 s) at %.1f dBFS", st.Length, st.RMSdB)
+	if st.Length < 1.5 || st.Length > 3.2 {
+		t.Errorf("bob received %.2f s of audio, want about the 2.5 s on hold (music only while held)", st.Length+0.3)
+	}
+	if st.RMSdB < -40 {
+		t.Errorf("bob heard %.1f dBFS while on hold, want music (≥ -40 dBFS)", st.RMSdB)
+	}
+	waitCallsGone(t, pbx)
+}
