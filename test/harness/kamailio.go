@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -33,6 +34,7 @@ type Kamailio struct {
 	opts    KamailioOptions
 	logPath string
 	proc    *proc
+	ctl     string // binrpc socket for RPC ("" without one)
 }
 
 // Addr is Kamailio's SIP address.
@@ -70,6 +72,63 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		t.Fatalf("harness: kamailio: %v", err)
 	}
 	return k
+}
+
+// StartKamailioFile starts Kamailio on an existing config file (such as
+// examples/kamailio/dispatcher.cfg) listening on ip:5060, with defines
+// passed as -A options ("NAME=value", "NAME=\"string\""), and waits until
+// it answers OPTIONS (the config must answer OPTIONS to itself). It also
+// defines CTL_SOCKET as a binrpc socket in its own directory: a config
+// doing modparam("ctl", "binrpc", CTL_SOCKET) can then be queried with RPC.
+// Cleanup stops it.
+func StartKamailioFile(t testing.TB, ip, cfg string, defines ...string) *Kamailio {
+	t.Helper()
+	bin := RequireTool(t, "kamailio")
+	mustLoopback(t, "Kamailio IP", ip)
+	if _, err := os.Stat(cfg); err != nil {
+		t.Fatalf("harness: kamailio config: %v", err)
+	}
+	dir := t.TempDir()
+	k := &Kamailio{opts: KamailioOptions{IP: ip}, logPath: filepath.Join(dir, "kamailio.log"),
+		ctl: "unix:" + filepath.Join(dir, "kamailio_ctl")}
+	dumpOnFailure(t, "kamailio", k.logPath)
+	argv := []string{bin, "-DD", "-E", "-f", cfg, "-Y", dir, "-m", "64", "-M", "8",
+		"-A", fmt.Sprintf("CTL_SOCKET=%q", k.ctl)}
+	for _, d := range defines {
+		argv = append(argv, "-A", d)
+	}
+	pr, err := startProc("kamailio", k.logPath, dir, nil, argv...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.proc = pr
+	t.Cleanup(func() { pr.stop(syscall.SIGTERM, 5*time.Second) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := waitSIP(ctx, "udp", ip, k.Addr(), pr.done); err != nil {
+		t.Fatalf("harness: kamailio: %v", err)
+	}
+	return k
+}
+
+// RPC runs `kamcmd -s CTL_SOCKET args...` against a Kamailio started by
+// StartKamailioFile and returns its output; an error or a run longer than
+// 10 s fails the test.
+func (k *Kamailio) RPC(t testing.TB, args ...string) string {
+	t.Helper()
+	if k.ctl == "" {
+		t.Fatal("harness: kamailio: RPC needs StartKamailioFile (a CTL_SOCKET)")
+	}
+	bin := RequireTool(t, "kamcmd")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, bin, append([]string{"-s", k.ctl}, args...)...)
+	c.WaitDelay = time.Second
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("harness: kamcmd %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
 
 func kamailioConfig(o KamailioOptions) string {
