@@ -40,3 +40,28 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal("still answering OPTIONS after SIGTERM")
 	}
 }
+
+// TestShutdownWithUnackedCall: a caller gets 200 OK and never ACKs it;
+// SIGTERM still stops gopbx promptly (sipgo retransmits the 200 without a
+// deadline, which used to hold the call and the shutdown for 5 s).
+func TestShutdownWithUnackedCall(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sipp")
+	n := newMediaNet(162)
+	conf := strings.Replace(mediaConf(n.pbx, "ulaw", "ulaw"), "password=alice-pw", "password="+callAlicePassword, 1)
+	pbx := harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf": conf, "extensions.conf": mediaDialplan, // 602 answers and waits for digits
+	}})
+	done := make(chan harness.SIPpResult, 1)
+	go func() { done <- placeCall(t, pbx, harness.IP(t, n.alice), "uac_call_noack", "602", "-d", "8000") }()
+	pbx.WaitConsole(t, "core show channels count", 10*time.Second, func(out string) bool {
+		return strings.Contains(out, "1 active channel")
+	})
+	time.Sleep(500 * time.Millisecond) // the 200 is out, its ACK never comes
+	start := time.Now()
+	pbx.Stop(t)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("gopbx took %v to stop with an unacknowledged call, want under 3 s", d.Round(10*time.Millisecond))
+	}
+	<-done
+}

@@ -157,11 +157,22 @@ func (l *leg) Answer(ctx context.Context, ch *channel.Channel) error {
 	addSessionTimer(l.in.InviteRequest, res)
 	l.addServer(res)
 	// WriteResponse retransmits the 200 until the ACK comes (RFC 6026).
-	err := l.in.WriteResponse(res)
-	if err != nil {
-		return fmt.Errorf("chansip: answer: %w", err)
+	// It takes no context and, in sipgo v1.7.3, never gives up on a
+	// missing ACK (its 64×T1 timer is re-armed on every retransmission),
+	// so a caller that never ACKs would hold the call and a shutdown:
+	// wait for it only while the channel lives. The BYE that follows
+	// terminates the INVITE transaction, which ends the retransmissions.
+	done := make(chan error, 1)
+	go func() { done <- l.in.WriteResponse(res) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("chansip: answer: %w", err)
+		}
+		return nil
+	case <-ch.Context().Done():
+		return channel.ErrHungUp
 	}
-	return nil
 }
 
 func (l *leg) addServer(res *sip.Response) {

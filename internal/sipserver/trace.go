@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -39,6 +40,10 @@ func (fanout) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
 	}
 }
 
+// retainCompleted is how long a completed transaction absorbs
+// retransmissions.
+const retainCompleted = 8 * time.Second
+
 type tracer struct {
 	log     *slog.Logger
 	on      atomic.Bool
@@ -57,6 +62,16 @@ func newTracer(log *slog.Logger) *tracer {
 		// OK whose SDP lists many codecs. Asterisk (disable_tcp_switch=yes)
 		// sends them and lets IP fragment; so do we.
 		sip.UDPMTUSize = 65535
+		// Completed transactions wait 64×T1 = 32 s for retransmissions in
+		// sipgo (RFC 3261's timers J, L, M, D). That keeps every call's
+		// transactions in memory for half a minute: at 1,000 calls/s the
+		// GC scans ~30,000 calls' worth of state. Kamailio's tm keeps them
+		// 5 s (wt_timer); 8 s, as our fast path's retransmission cache, still
+		// absorbs every retransmission a phone sends after our answer.
+		sip.Timer_J = retainCompleted
+		sip.Timer_L = retainCompleted
+		sip.Timer_M = retainCompleted
+		sip.Timer_D = retainCompleted
 	})
 	traceMu.Lock()
 	var next []*tracer
