@@ -14,6 +14,7 @@ import (
 	pionrtp "github.com/pion/rtp"
 
 	"github.com/gopbx/gopbx/internal/codec"
+	"github.com/gopbx/gopbx/internal/dtmf"
 )
 
 // phone is a bare RTP peer on loopback.
@@ -349,5 +350,49 @@ func TestRTPTimeout(t *testing.T) {
 	case who := <-fired:
 		t.Fatalf("second timeout (%s)", who)
 	case <-time.After(1500 * time.Millisecond):
+	}
+}
+
+// TestInbandToRFC4733: a leg in dtmfmode=inband bridged to an RFC 4733
+// leg: DTMF tones in its audio become telephone-events on the other side.
+func TestInbandToRFC4733(t *testing.T) {
+	m := newManager(t)
+	ip := netip.MustParseAddr("127.0.0.1")
+	a, _ := m.NewStream(ip, Options{Allow: []string{"ulaw"}, DTMFMode: "inband"}, nil)
+	b, _ := m.NewStream(ip, Options{Allow: []string{"ulaw"}}, nil)
+	defer a.Close()
+	defer b.Close()
+	p1, p2 := newPhone(t, "127.0.0.1"), newPhone(t, "127.0.0.1")
+	a.AcceptOffer(p1.sdp("PCMU", 0))
+	b.Offer(a.Codec())
+	b.AcceptAnswer(p2.sdp("PCMU", 0))
+	a.Join(b)
+	gen, err := dtmf.NewGenerator("7", 120*time.Millisecond, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := ulaw(t).NewEncoder()
+	go func() {
+		for i := 0; i < 15; i++ {
+			pcm := gen.Read(make([]int16, 0, 160))
+			if len(pcm) < 160 {
+				pcm = append(pcm, make([]int16, 160-len(pcm))...)
+			}
+			payload, _ := enc.Encode(nil, pcm)
+			pkt := pionrtp.Packet{Header: pionrtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: 9}, Payload: payload}
+			raw, _ := pkt.Marshal()
+			p1.conn.WriteToUDPAddrPort(raw, a.Session().Local())
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	pts, payloads := p2.recv(800 * time.Millisecond)
+	var events []byte
+	for i, pt := range pts {
+		if pt == EventPT {
+			events = append(events, payloads[i][0])
+		}
+	}
+	if len(events) == 0 || events[0] != 7 {
+		t.Fatalf("the RFC 4733 side got events %v, want event 7 (digit 7)", events)
 	}
 }

@@ -210,7 +210,7 @@ type sdpBuilder struct {
 }
 
 // build renders an SDP with one audio stream.
-func (sb *sdpBuilder) build(addr netip.Addr, port int, proto string, formats []Format, dir string, crypto string) []byte {
+func (sb *sdpBuilder) build(addr netip.Addr, port int, proto string, formats []Format, dir string, crypto string, extra ...string) []byte {
 	sb.version++
 	ip := "IP4"
 	if addr.Is6() && !addr.Is4In6() {
@@ -243,6 +243,9 @@ func (sb *sdpBuilder) build(addr netip.Addr, port int, proto string, formats []F
 	}
 	if crypto != "" {
 		b.WriteString("a=crypto:" + crypto + "\r\n")
+	}
+	for _, a := range extra {
+		b.WriteString("a=" + a + "\r\n")
 	}
 	b.WriteString("a=ptime:20\r\na=maxptime:150\r\na=" + dir + "\r\n")
 	return []byte(b.String())

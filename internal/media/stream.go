@@ -196,7 +196,13 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 	}
 	s.sdpMu.Lock()
 	defer s.sdpMu.Unlock()
-	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), proto, formats, answerDirection(d.Direction), crypto)
+	var extra []string
+	if d.RTCPMux {
+		// RTCP on the RTP port is fine for us: the reader drops what is
+		// not the negotiated payload type (RFC 5761 §4).
+		extra = append(extra, "rtcp-mux")
+	}
+	s.local = s.sb.build(s.sdpAddr(), int(s.sess.Local().Port()), proto, formats, answerDirection(d.Direction), crypto, extra...)
 	return s.local, nil
 }
 
@@ -399,6 +405,15 @@ func (s *Stream) onPacket(p *pionrtp.Packet, raw []byte) {
 		pn := peer.neg.Load()
 		if pn == nil {
 			return
+		}
+		if s.det != nil && pn.dtmfPT >= 0 {
+			// dtmfmode=inband on this side, events on the other: detect
+			// and send them as RFC 4733 too (the tones still pass as audio).
+			if pcm := s.decode(n, p.Payload); pcm != nil {
+				for _, d := range s.det.Feed(pcm) {
+					_ = peer.SendDTMF(d, 100*time.Millisecond)
+				}
+			}
 		}
 		if pn.codec.Name() == n.codec.Name() {
 			raw[1] = raw[1]&0x80 | pn.pt
