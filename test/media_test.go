@@ -149,23 +149,9 @@ func TestMediaRelay(t *testing.T) {
 			pbx := startMediaPBX(t, n, c.allowA, c.allowB, "")
 			alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, 1000, c.codecsA)
 			bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, c.codecsB)
-			if err := alice.Dial("sip:200@" + pbx.Addr()); err != nil {
-				t.Fatal(err)
-			}
-			for _, ua := range []*harness.Baresip{alice, bob} {
-				if _, err := ua.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
-					t.Fatal(err)
-				}
-			}
+			connect(t, pbx, alice, bob)
 			time.Sleep(3 * time.Second)
-			if err := alice.Hangup(); err != nil {
-				t.Fatal(err)
-			}
-			for _, ua := range []*harness.Baresip{alice, bob} {
-				if _, err := ua.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
-					t.Fatal(err)
-				}
-			}
+			endCall(t, alice, alice, bob)
 			checkTone(t, "alice", received(t, alice), 600, 2)
 			checkTone(t, "bob", received(t, bob), 1000, 2)
 			waitCallsGone(t, pbx)
@@ -258,14 +244,7 @@ func TestMediaDTMFRelay(t *testing.T) {
 	pbx := startMediaPBX(t, n, "ulaw", "alaw", "")
 	alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, 1000, "PCMU,PCMA")
 	bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, "PCMU,PCMA")
-	if err := alice.Dial("sip:200@" + pbx.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	for _, ua := range []*harness.Baresip{alice, bob} {
-		if _, err := ua.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
+	connect(t, pbx, alice, bob)
 	time.Sleep(500 * time.Millisecond)
 	for _, d := range "59#" {
 		alice.SendDTMF(string(d))
@@ -336,21 +315,9 @@ func TestMediaSRTP(t *testing.T) {
 	}
 	alice := start("alice", harness.IP(t, n.alice), 1000)
 	bob := start("bob", harness.IP(t, n.bob), 600)
-	if err := alice.Dial("sip:200@" + pbx.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	for _, ua := range []*harness.Baresip{alice, bob} {
-		if _, err := ua.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
+	connect(t, pbx, alice, bob)
 	time.Sleep(3 * time.Second)
-	alice.Hangup()
-	for _, ua := range []*harness.Baresip{alice, bob} {
-		if _, err := ua.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
+	endCall(t, alice, alice, bob)
 	checkTone(t, "alice (srtp)", received(t, alice), 600, 2)
 	checkTone(t, "bob (srtp)", received(t, bob), 1000, 2)
 	waitCallsGone(t, pbx)
@@ -413,4 +380,31 @@ func TestMediaHoldMusic(t *testing.T) {
 		t.Errorf("bob heard %.1f dBFS while on hold, want music (≥ -40 dBFS)", st.RMSdB)
 	}
 	waitCallsGone(t, pbx)
+}
+
+// connect has caller dial 200 (Dial(PJSIP/bob)) and waits until both
+// phones report the call established.
+func connect(t *testing.T, pbx *harness.PBX, caller, callee *harness.Baresip) {
+	t.Helper()
+	if err := caller.Dial("sip:200@" + pbx.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ua := range []*harness.Baresip{caller, callee} {
+		if _, err := ua.WaitEvent("CALL_ESTABLISHED", 15*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// endCall has who hang up and waits until every phone saw the call end.
+func endCall(t *testing.T, who *harness.Baresip, phones ...*harness.Baresip) {
+	t.Helper()
+	if err := who.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ua := range phones {
+		if _, err := ua.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
