@@ -80,6 +80,9 @@ type Stream struct {
 	decBuf   []int16
 	rx       *dtmf.Receiver
 	det      *dtmf.Detector // dtmfmode=inband
+	// evPending: an RFC 4733 event is open in rx (checked per packet
+	// without calling into the receiver).
+	evPending bool
 
 	audio  chan []int16
 	digits chan byte
@@ -393,10 +396,12 @@ func (s *Stream) onPacket(p *pionrtp.Packet, raw []byte) {
 		s.onEvent(n, p, raw, peer)
 		return
 	}
-	if _, active := s.rx.Current(); active {
+	if s.evPending {
+		// An event is open: end it if its end packets were lost.
 		if pr, ok := s.rx.Flush(time.Now()); ok {
-			s.press(pr, peer) // an event whose end packets were lost
+			s.press(pr, peer)
 		}
+		_, s.evPending = s.rx.Current()
 	}
 	if p.PayloadType != n.pt || len(p.Payload) == 0 {
 		return // comfort noise, a codec we did not pick
@@ -490,6 +495,7 @@ func (s *Stream) onEvent(n *neg, p *pionrtp.Packet, raw []byte, peer *Stream) {
 		}
 	}
 	presses, err := s.rx.Feed(p.Payload, p.Timestamp, p.Marker, p.SequenceNumber, time.Now())
+	_, s.evPending = s.rx.Current()
 	if err != nil {
 		return
 	}
