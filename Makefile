@@ -58,10 +58,11 @@ fuzz:
 	done
 
 # Load benchmark (bench/README.md): gopbx and Kamailio side by side under
-# SIPp load, written to bench/results/latest.md and latest.json. `bench` also
-# runs every package's Go micro-benchmarks (-benchtime BENCHTIME) first and
-# takes at most 15 minutes; `bench-quick` takes under 2. Neither is part of
-# `make test`.
+# SIPp load, then gopbx's media loads (calls with RTP through the relay,
+# transcoded calls, held calls), written to bench/results/latest.md and
+# latest.json. `bench` also runs every package's Go micro-benchmarks
+# (-benchtime BENCHTIME) first and takes at most 15 minutes; `bench-quick`
+# takes under 2. Neither is part of `make test`.
 SIPBENCH ?= bin/sipbench
 
 bench: build test-deps

@@ -11,6 +11,11 @@
 // ends the stepping; in full mode the highest clean step runs twice more
 // (3 runs: min/median/max).
 //
+// The media loads (media.go: calls with RTP through gopbx's relay, held
+// calls) step the number of concurrent calls instead, with a Go UAC/UAS
+// (ua.go) and RTP generator (rtpgen.go), and record loss, CPU per packet,
+// RSS, descriptors and goroutines.
+//
 // Run it from the repository root, as `make bench` and `make bench-quick`
 // do (see bench/README.md):
 //
@@ -57,11 +62,17 @@ type bench struct {
 	quick          bool
 	reps           int
 	budget         time.Duration
+	sipBudget      time.Duration // the SIPp loads' share of budget
 	started        time.Time
 	durOverride    time.Duration
 	stepsOverride  []int
 	ctx            context.Context
 	res            *results
+	// mediaProfile, when set, receives gopbx's CPU profile taken over the
+	// window of the RTP step with mediaProfileCalls calls.
+	mediaProfile      string
+	mediaProfileCalls int
+	goBin             string
 }
 
 func main() { os.Exit(run()) }
@@ -77,7 +88,7 @@ func run() int {
 		steps     = flag.String("steps", "", "override the rate steps of every workload (comma separated ops/s)")
 		dur       = flag.Duration("duration", 0, "override the duration of each step")
 		reps      = flag.Int("reps", 0, "runs at the best step, counting the step's own run (default 3, quick 1)")
-		budget    = flag.Duration("budget", 0, "start no run after this much time (default 13m, quick 95s), so that make bench stays under 15 minutes")
+		budget    = flag.Duration("budget", 0, "start no run after this much time (default 13m40s, quick 95s), so that make bench stays under 15 minutes (the media loads get the last part of it, see mediaReserve)")
 		micro     = flag.String("micro", "", "also run the Go micro-benchmarks with this -benchtime (e.g. 1s) and include them")
 		goBin     = flag.String("go", "go", "go command for the micro-benchmarks")
 		keep      = flag.Bool("keep", false, "keep the work directory (server logs, SIPp files)")
@@ -85,6 +96,9 @@ func run() int {
 		pprofAddr = flag.String("pprof", "", "start gopbx with -pprof ADDR (profile it while a step runs)")
 		kamCfg    = flag.String("kamailio-cfg", "bench/kamailio/registrar.cfg", "Kamailio configuration")
 		sippNice  = flag.Int("sipp-nice", 0, "nice value for the SIPp processes (negative needs root)")
+		rtpProf   = flag.String("rtp-profile", "", "also copy gopbx's CPU profile of the -rtp-profile-calls step to this file")
+		rtpProfN  = flag.Int("rtp-profile-calls", -1, "profile gopbx over the window of the RTP step with this many calls and put the top in the report (default 1000, quick 0 = none)")
+		merge     = flag.Bool("merge", false, "keep the workloads of the existing latest.json that this run does not measure (re-run some loads without losing the others)")
 	)
 	flag.Parse()
 
@@ -96,6 +110,16 @@ func run() int {
 	b := &bench{root: absRoot, quick: *quick, reps: *reps, budget: *budget, pprof: *pprofAddr, durOverride: *dur, started: time.Now()}
 	b.benchDir = filepath.Join(b.root, "bench")
 	b.sippNice = *sippNice
+	b.mediaProfile, b.mediaProfileCalls, b.goBin = *rtpProf, *rtpProfN, *goBin
+	if b.mediaProfileCalls < 0 {
+		b.mediaProfileCalls = 1000
+		if b.quick {
+			b.mediaProfileCalls = 0
+		}
+	}
+	if b.mediaProfile != "" && !filepath.IsAbs(b.mediaProfile) {
+		b.mediaProfile, _ = filepath.Abs(b.mediaProfile)
+	}
 	b.kamailioCfg = *kamCfg
 	if !filepath.IsAbs(b.kamailioCfg) {
 		b.kamailioCfg = filepath.Join(b.root, b.kamailioCfg)
@@ -107,7 +131,7 @@ func run() int {
 		}
 	}
 	if b.budget == 0 {
-		b.budget = 13 * time.Minute
+		b.budget = 13*time.Minute + 40*time.Second
 		if b.quick {
 			b.budget = 95 * time.Second
 		}
@@ -199,12 +223,21 @@ func run() int {
 
 	wantServers := splitList(*only)
 	wantLoads := splitList(*loads)
+	// The media loads run last, in a reserve the SIPp loads leave them, so
+	// that the whole stays within the budget.
+	b.sipBudget = b.budget
+	for _, w := range workloads {
+		if w.Kind != "" && w.Pending == "" && (len(wantLoads) == 0 || slices.Contains(wantLoads, w.Name)) && slices.Contains(wantServers, "gopbx") {
+			b.sipBudget = b.budget - mediaReserve(b.quick)
+			break
+		}
+	}
 	exit := 0
 	for _, w := range workloads {
 		if len(wantLoads) > 0 && !slices.Contains(wantLoads, w.Name) {
 			continue
 		}
-		wr := &workloadResult{Name: w.Name, Title: w.Title, Op: w.Op, Pending: w.Pending, Baseline: w.Baseline}
+		wr := &workloadResult{Name: w.Name, Title: w.Title, Op: w.Op, Pending: w.Pending, Baseline: w.Baseline, Kind: w.Kind}
 		b.res.Workloads = append(b.res.Workloads, wr)
 		if w.Pending != "" {
 			fmt.Printf("\n== %s: not run: %s\n", w.Title, w.Pending)
@@ -222,7 +255,11 @@ func run() int {
 				fmt.Printf("\n== %s on %s: not run: %s\n", w.Title, s.Label, why)
 				continue
 			}
-			if err := b.measure(w, s, sr); err != nil {
+			measure := b.measure
+			if w.Kind != "" {
+				measure = func(w workload, _ *server, sr *serverResult) error { return b.measureMedia(w, sr) }
+			}
+			if err := measure(w, s, sr); err != nil {
 				sr.Error = err.Error()
 				fmt.Printf("   %s: %v\n", s.Label, err)
 				if errors.Is(err, context.Canceled) {
@@ -246,12 +283,20 @@ func run() int {
 		return 130
 	}
 	b.res.Elapsed = time.Since(b.started).Round(time.Second).String()
-	md := b.res.markdown()
-	fmt.Print("\n" + md)
 	outDir := *out
 	if !filepath.IsAbs(outDir) {
 		outDir = filepath.Join(b.root, outDir)
 	}
+	if *merge {
+		merged, err := mergeResults(filepath.Join(outDir, "latest.json"), b.res)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sipbench: -merge:", err)
+			return 1
+		}
+		b.res = merged
+	}
+	md := b.res.markdown()
+	fmt.Print("\n" + md)
 	if err := b.res.write(outDir); err != nil {
 		fmt.Fprintln(os.Stderr, "sipbench:", err)
 		return 1
@@ -388,8 +433,8 @@ func (b *bench) step(w workload, s *server, rate int, dur time.Duration, tag str
 		timeout = dur + 6*time.Second
 	}
 	// Server start and stop take a few seconds on top of the run.
-	if spent := time.Since(b.started); spent+dur+5*time.Second > b.budget {
-		return nil, fmt.Errorf("%w: %v spent of %v: %s at %d/s and later runs skipped", errBudget, spent.Round(time.Second), b.budget, tag, rate)
+	if spent := time.Since(b.started); spent+dur+5*time.Second > b.sipBudget {
+		return nil, fmt.Errorf("%w: %v spent of %v: %s at %d/s and later runs skipped", errBudget, spent.Round(time.Second), b.sipBudget, tag, rate)
 	}
 	dir := filepath.Join(b.workDir, fmt.Sprintf("%s-%s-%s-%d", w.Name, s.Name, tag, rate))
 	if err := os.MkdirAll(dir, 0o755); err != nil {

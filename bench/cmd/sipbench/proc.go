@@ -129,14 +129,24 @@ func stopAll() {
 
 // Pdeathsig ends sipbench's own children if it is killed, but not what they
 // forked: Kamailio's workers outlive their main process. So each process
-// group started is recorded in a file with its work directory, and the next
-// sipbench kills what is left of them before it starts.
+// group started is recorded, with its work directory, in a file named
+// after the sipbench that started it, and the next sipbench kills what is
+// left of the groups of sipbenches that are no longer running. A sipbench
+// still running (another engineer's, on other addresses) keeps its file
+// and its processes.
+
+func groupsDir() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("sipbench-%d.groups", os.Getuid()))
+}
 
 func groupsFile() string {
-	return filepath.Join(os.TempDir(), fmt.Sprintf("sipbench-%d.pgids", os.Getuid()))
+	return filepath.Join(groupsDir(), strconv.Itoa(os.Getpid()))
 }
 
 func recordGroup(pgid int, dir string) {
+	if err := os.MkdirAll(groupsDir(), 0o700); err != nil {
+		return
+	}
 	f, err := os.OpenFile(groupsFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return
@@ -145,33 +155,55 @@ func recordGroup(pgid int, dir string) {
 	f.Close()
 }
 
-// killLeftovers kills the recorded process groups whose processes still run
-// in (or name) the recorded work directory, and reports what it killed.
+// sipbenchRunning reports whether pid is a live sipbench.
+func sipbenchRunning(pid int) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	argv0, _, _ := strings.Cut(string(cmdline), "\x00")
+	return strings.Contains(filepath.Base(argv0), "sipbench")
+}
+
+// killLeftovers kills the recorded process groups of sipbenches that no
+// longer run whose processes still run in (or name) the recorded work
+// directory, and reports what it killed.
 func killLeftovers() []string {
-	b, err := os.ReadFile(groupsFile())
+	ents, err := os.ReadDir(groupsDir())
 	if err != nil {
 		return nil
 	}
 	var killed []string
-	for _, line := range strings.Split(string(b), "\n") {
-		pgidStr, dir, ok := strings.Cut(line, " ")
-		pgid, err := strconv.Atoi(pgidStr)
-		if !ok || err != nil || pgid <= 1 || dir == "" {
+	for _, e := range ents {
+		owner, err := strconv.Atoi(e.Name())
+		if err != nil || owner == os.Getpid() || sipbenchRunning(owner) {
 			continue
 		}
-		for _, pid := range groupPIDs(pgid) {
-			// Ours if it runs in the directory or names it on its command
-			// line (Kamailio changes to / but has -Y DIR).
-			cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if cwd == dir || strings.HasPrefix(cwd, dir+"/") || strings.Contains(string(cmdline), dir) {
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				killed = append(killed, fmt.Sprintf("process group %d (%s)", pgid, dir))
-				break
+		path := filepath.Join(groupsDir(), e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			pgidStr, dir, ok := strings.Cut(line, " ")
+			pgid, err := strconv.Atoi(pgidStr)
+			if !ok || err != nil || pgid <= 1 || dir == "" {
+				continue
+			}
+			for _, pid := range groupPIDs(pgid) {
+				// Ours if it runs in the directory or names it on its
+				// command line (Kamailio changes to / but has -Y DIR).
+				cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				if cwd == dir || strings.HasPrefix(cwd, dir+"/") || strings.Contains(string(cmdline), dir) {
+					_ = syscall.Kill(-pgid, syscall.SIGKILL)
+					killed = append(killed, fmt.Sprintf("process group %d (%s)", pgid, dir))
+					break
+				}
 			}
 		}
+		os.Remove(path)
 	}
-	os.Remove(groupsFile())
 	return killed
 }
 
@@ -435,7 +467,12 @@ func startSampler(addrs map[string]string) *sampler {
 }
 
 func (w *sampler) sample() {
-	socks := readProcNetUDP()
+	// /proc/net/udp lists every socket (tens of thousands in the media
+	// loads): read it only when an address is watched.
+	var socks map[string]udpSocket
+	if len(w.keys) > 0 {
+		socks = readProcNetUDP()
+	}
 	ents, _ := os.ReadDir("/proc")
 	w.mu.Lock()
 	defer w.mu.Unlock()

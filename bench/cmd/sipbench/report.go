@@ -25,7 +25,13 @@ func (r *results) markdown() string {
 	p("- Machine: %d CPUs (nproc), %s, %d MB RAM, kernel %s, %s.\n", m.NProc, m.CPUModel, m.MemMB, m.Kernel, m.Go)
 	p("- Software: %s; %s; %s; commit %s.\n", orNA(m.Gopbx), orNA(m.SIPp), orNA(m.Kamailio), orNA(m.Commit))
 	p("- Addresses: gopbx %s; Kamailio %s. Server, SIPp and sipbench share the %d CPUs.\n", r.Addresses["gopbx"], r.Addresses["kamailio"], m.NProc)
+	if a := r.Addresses["media"]; a != "" {
+		p("- Media loads: %s.\n", a)
+	}
 	for _, n := range r.Notes {
+		p("- %s\n", n)
+	}
+	for _, n := range r.Merged {
 		p("- %s\n", n)
 	}
 	p("\nClean = at most 0.1%% failed calls and at least 90%% of the target rate achieved (successful calls over SIPp's run time). Figures at the max clean rate are the median [min–max] of %s; ratios are gopbx/Kamailio (above 1: gopbx has more of it).\n", repsPhrase(r))
@@ -69,6 +75,7 @@ func (r *results) markdown() string {
 	p("- Peak RSS is VmHWM summed over the server's processes: for Kamailio shared memory touched by several processes counts once per process, so its PSS (shared pages divided among processes, at the end of the run) is given beside it.\n")
 	p("- UDP drops are the per-socket drop counters of /proc/net/udp (server socket / SIPp socket), sampled every 200 ms.\n")
 	p("- Response times come from SIPp's -trace_rtt (timer 1: from the first request of the call to its final 200; for calls, INVITE to 200). SIPp's clock advances in 4 ms steps on this machine (coarse kernel clock, HZ=250), so 0 means within the tick it started in: only times of several ms are resolved, and the percentiles show when a server starts queueing.\n")
+	p("- Media loads (calls with RTP, held calls): gopbx's CPU, RSS, threads and descriptors come from /proc/PID, its goroutines from its pprof listener (-pprof %s); generator CPU is sipbench's own (RTP generator, UAC, UAS; sendmmsg/recvmmsg in batches of %d), kernel threads are softirq and kworker time; UDP drops are summed over every socket on gopbx's and the generator's addresses (/proc/net/udp, read at the end of the window).\n", mediaPprof, mmsgBatch)
 	p("- \"limited by\" describes the first step that was not clean (or says the highest step was clean): which socket dropped, whether the machine's CPUs were saturated, or whether the server queued requests without using the CPU.\n")
 	return b.String()
 }
@@ -81,6 +88,10 @@ func repsPhrase(r *results) string {
 }
 
 func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
+	if w.Kind != "" {
+		r.mediaMarkdown(b, w)
+		return
+	}
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("\n## %s\n\n", w.Title)
 	if s, ok := opMeaning[w.Name]; ok {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,6 +104,8 @@ type serverResult struct {
 	Summary  *summary     `json:"summary,omitempty"`
 	Error    string       `json:"error,omitempty"`
 	Pending  string       `json:"pending,omitempty"`
+	// Media holds a media workload's runs (its steps are calls, not rates).
+	Media *mediaResult `json:"media,omitempty"`
 }
 
 // summary is min/median/max over the repetitions of the best step.
@@ -161,6 +164,7 @@ type workloadResult struct {
 	Pending  string          `json:"pending,omitempty"`
 	Baseline string          `json:"asterisk_recorded_elsewhere,omitempty"`
 	Servers  []*serverResult `json:"servers,omitempty"`
+	Kind     string          `json:"kind,omitempty"`
 }
 
 func (w *workloadResult) server(name string) *serverResult {
@@ -194,6 +198,66 @@ type results struct {
 	Workloads []*workloadResult `json:"workloads"`
 	Asterisk  asteriskBaseline  `json:"asterisk_baseline_recorded_elsewhere"`
 	Micro     *microResult      `json:"go_micro_benchmarks,omitempty"`
+	// Merged says which workloads a later run (-merge) replaced or added.
+	Merged []string `json:"merged,omitempty"`
+}
+
+// mergeResults loads an earlier results file and puts the workloads of
+// the run now into it: replaced when it has them, added at the end if not.
+// Header, notes and micro-benchmarks stay the earlier run's; Merged says
+// which loads are from when.
+func mergeResults(path string, now *results) (*results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var old results
+	if err := json.Unmarshal(data, &old); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, w := range old.Workloads {
+		for _, s := range w.Servers {
+			// Knee is not in the JSON: the first step that was not clean
+			// ended the stepping, so it is the last one.
+			if n := len(s.Steps); n > 0 && !s.Steps[n-1].Clean {
+				s.Knee = s.Steps[n-1]
+			}
+		}
+	}
+	for k, v := range now.Addresses {
+		if _, ok := old.Addresses[k]; !ok {
+			if old.Addresses == nil {
+				old.Addresses = map[string]string{}
+			}
+			old.Addresses[k] = v
+		}
+	}
+	var names []string
+	for _, w := range now.Workloads {
+		names = append(names, w.Name)
+		i := slices.IndexFunc(old.Workloads, func(o *workloadResult) bool { return o.Name == w.Name })
+		if i >= 0 {
+			old.Workloads[i] = w
+		} else {
+			old.Workloads = append(old.Workloads, w)
+		}
+	}
+	// A note about loads this run measured again is stale.
+	var keep []string
+	for _, n := range old.Merged {
+		loads, _, _ := strings.Cut(n, ": re-run on ")
+		stale := true
+		for _, l := range strings.Split(loads, ", ") {
+			stale = stale && slices.Contains(names, l)
+		}
+		if !stale {
+			keep = append(keep, n)
+		}
+	}
+	mode, _, _ := strings.Cut(now.Mode, " (")
+	old.Merged = append(keep, fmt.Sprintf("%s: re-run on %s (%s mode, took %s, commit %s, sipbench -merge); the other sections are from the run above.",
+		strings.Join(names, ", "), now.Date, mode, now.Elapsed, now.Machine.Commit))
+	return &old, nil
 }
 
 // asteriskBaseline is what issue 7 records for Asterisk on this machine
@@ -228,6 +292,7 @@ func newResults(b *bench) *results {
 		Addresses: map[string]string{
 			"gopbx":    "127.0.91.1:5060 (SIPp 127.0.91.2:5070)",
 			"kamailio": "127.0.92.1:5060 (SIPp 127.0.92.2:5070)",
+			"media":    "gopbx 127.0.0.161:5060 (RTP on the same address, pprof TCP 6061), Go caller 127.0.0.162 (SIP 5070, RTP 40000), Go callee 127.0.0.163 (SIP 5080, RTP 40000)",
 		},
 	}
 	if b.quick {

@@ -45,6 +45,14 @@ type workload struct {
 	KamailioShm     int
 	// Baseline is the Asterisk figure recorded elsewhere for this load.
 	Baseline string
+	// Kind is "" for a SIPp load, kindRTP or kindHeld for a media load
+	// (media.go): then the steps are numbers of concurrent calls, set up at
+	// SetupRate calls/s, and Duration is the measurement window (rtp) or
+	// the hold before each reading (held). Transcode makes the callee
+	// allow only alaw against the caller's ulaw.
+	Kind      string
+	Transcode bool
+	SetupRate int
 }
 
 // workloads is the benchmark's table. Add new loads here; the driver,
@@ -108,6 +116,48 @@ var workloads = []workload{
 		PendingFor:      map[string]string{"gopbx": "TODO: gopbx has no proxy mode yet (issue 4)"},
 		KamailioDefines: []string{"WITH_PROXY"},
 		KamailioShm:     1024,
+	},
+	{
+		// Go UAC -> gopbx (Dial, anchored media) -> Go UAS; G.711 RTP both
+		// ways through gopbx's relay (media.go, rtpgen.go).
+		Name:          "rtp-relay",
+		Title:         "Calls with G.711 RTP through the media relay (20 ms, 50 pps each way)",
+		Op:            "call",
+		Kind:          kindRTP,
+		SetupRate:     500,
+		Steps:         []int{100, 500, 1000, 1500, 2000, 3000, 4000},
+		QuickSteps:    []int{500},
+		Duration:      4 * time.Second,
+		QuickDuration: 2 * time.Second,
+		Servers:       []string{"gopbx"},
+	},
+	{
+		Name:          "rtp-transcode",
+		Title:         "Calls with RTP transcoded ulaw↔alaw (caller allow=ulaw, callee allow=alaw)",
+		Op:            "call",
+		Kind:          kindRTP,
+		Transcode:     true,
+		SetupRate:     500,
+		Steps:         []int{500, 1000, 1500, 2000, 3000},
+		QuickSteps:    []int{100},
+		Duration:      4 * time.Second,
+		QuickDuration: 2 * time.Second,
+		Servers:       []string{"gopbx"},
+	},
+	{
+		Name:      "held-calls",
+		Title:     "Concurrent held calls (anchored media, no RTP)",
+		Op:        "held call",
+		Kind:      kindHeld,
+		SetupRate: 1000,
+		// 4,900 is near what RLIMIT_NOFILE 20,000 holds (4 descriptors per
+		// call); the larger steps run where the hard limit can be raised.
+		Steps:         []int{1000, 4000, 4900, 8000, 12000, 16000},
+		QuickSteps:    []int{1000},
+		Duration:      3 * time.Second,
+		QuickDuration: time.Second,
+		Servers:       []string{"gopbx"},
+		Baseline:      "Asterisk, recorded in issue 7 (not measured here): 441 KB RSS per held call, about 2,000 held calls before its 20,000 file-descriptor limit.",
 	},
 }
 
