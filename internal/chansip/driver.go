@@ -308,17 +308,15 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	defer d.legs.Delete(ds.ID)
 
 	// A CANCEL from the caller ends the channel (sipgo answers 200 and 487).
-	go func() {
-		select {
-		case <-ds.Context().Done():
-			if ch.State() != channel.StateUp {
-				l.markFinal()
-				ch.Gone(channel.CauseNormalClearing)
-				ch.SetVar("CANCELLED", "1")
-			}
-		case <-ch.Context().Done():
+	// Callbacks rather than a goroutine parked for the whole call.
+	stopCancelWatch := context.AfterFunc(ds.Context(), func() {
+		if ch.State() != channel.StateUp && !ch.HungUp() {
+			l.markFinal()
+			ch.Gone(channel.CauseNormalClearing)
+			ch.SetVar("CANCELLED", "1")
 		}
-	}()
+	})
+	context.AfterFunc(ch.Context(), func() { stopCancelWatch() })
 
 	ch.Log().Info("new inbound call", "from", cid.String(), "exten", exten, "context", context_, "src", r.Source())
 	err = d.run(ch.Context(), ch)
@@ -580,8 +578,5 @@ func (d *Driver) admitCall(ep *endpoint.Endpoint) bool {
 func (d *Driver) countCall(ep *endpoint.Endpoint, ch *channel.Channel) {
 	n := d.epCounter(ep)
 	n.Add(1)
-	go func() {
-		<-ch.Context().Done()
-		n.Add(-1)
-	}()
+	context.AfterFunc(ch.Context(), func() { n.Add(-1) })
 }

@@ -41,6 +41,9 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	return &Manager{alloc: a, cfg: cfg, log: log.With("component", "media"), streams: map[*Stream]func(){}}, nil
 }
 
+// Close stops the RTP pollers; close the streams first.
+func (m *Manager) Close() { m.alloc.Close() }
+
 // Config returns the configuration in use.
 func (m *Manager) Config() Config { return m.cfg }
 
@@ -48,14 +51,14 @@ func (m *Manager) Config() Config { return m.cfg }
 // if not nil, is called once when the far end stops sending RTP for
 // longer than the configured timeout.
 func (m *Manager) NewStream(ip netip.Addr, o Options, onTimeout func()) (*Stream, error) {
-	c, rc, err := m.alloc.Listen(ip)
+	sess, err := m.alloc.Open(ip)
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
 	if o.Log == nil {
 		o.Log = m.log
 	}
-	s := newStream(m, rtp.NewSession(c, rc), o)
+	s := newStream(m, sess, o)
 	m.mu.Lock()
 	m.streams[s] = onTimeout
 	m.mu.Unlock()

@@ -3,9 +3,7 @@ package rtp
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -13,10 +11,10 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
+	"golang.org/x/sys/unix"
 )
 
-// Handler receives each accepted RTP packet on the session's reader
-// goroutine. p and raw are only valid during the call (the buffer is
+// Handler receives each accepted RTP packet on the poller's goroutine. p and raw are only valid during the call (the buffer is
 // reused); raw is the packet as received, header included.
 type Handler func(p *rtp.Packet, raw []byte)
 
@@ -27,14 +25,18 @@ const DefaultRelatch = time.Second
 
 // Session is one leg's RTP endpoint.
 type Session struct {
-	conn, rtcp *net.UDPConn
+	fd, rtcpFD int
+	v6         bool
 	local      netip.AddrPort
+	poll       *poller
+	slot       int32
+	rmu        sync.Mutex // held by the poller while reading, and by Close
 
 	handler atomic.Pointer[Handler]
 
 	// remote is where packets go: the SDP address until the first packet
 	// arrives, then the latched source.
-	remote   atomic.Pointer[netip.AddrPort]
+	remote   atomic.Pointer[dest]
 	latched  atomic.Bool
 	lastRecv atomic.Int64 // unix nanoseconds
 	relatch  time.Duration
@@ -53,14 +55,13 @@ type Session struct {
 
 	PacketsIn, PacketsOut, Dropped atomic.Uint64
 
-	closed atomic.Bool
-	done   chan struct{}
+	closed  atomic.Bool
+	started atomic.Bool
 }
 
-// NewSession wraps two bound sockets (see Allocator.Listen).
-func NewSession(conn, rtcp *net.UDPConn) *Session {
-	s := &Session{conn: conn, rtcp: rtcp, relatch: DefaultRelatch, done: make(chan struct{}), out: make([]byte, 0, 1500)}
-	s.local = conn.LocalAddr().(*net.UDPAddr).AddrPort()
+func newSession(fd, rtcpFD int, local netip.AddrPort, p *poller) *Session {
+	s := &Session{fd: fd, rtcpFD: rtcpFD, local: local, poll: p, relatch: DefaultRelatch}
+	s.v6 = local.Addr().Is6() && !local.Addr().Is4In6()
 	var b [10]byte
 	_, _ = rand.Read(b[:])
 	s.ssrc = binary.BigEndian.Uint32(b[0:4])
@@ -80,10 +81,11 @@ func (s *Session) SSRC() uint32 { return s.ssrc }
 // unless the peer moved (a re-INVITE with a new address): then we wait for
 // packets from it again.
 func (s *Session) SetRemote(ap netip.AddrPort) {
-	if cur := s.remote.Load(); cur != nil && *cur == ap {
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	if cur := s.remote.Load(); cur != nil && cur.ap == ap {
 		return
 	}
-	s.remote.Store(&ap)
+	s.remote.Store(makeDest(ap, s.v6))
 	s.latched.Store(false)
 }
 
@@ -93,7 +95,7 @@ func (s *Session) Remote() (netip.AddrPort, bool) {
 	if p == nil {
 		return netip.AddrPort{}, false
 	}
-	return *p, true
+	return p.ap, true
 }
 
 // LastReceived is when the last packet was accepted (zero: never).
@@ -123,49 +125,14 @@ func (s *Session) SetSRTP(in, out *srtp.Context) {
 	s.mu.Unlock()
 }
 
-// Start runs the reader goroutine until Close.
-func (s *Session) Start() { go s.read() }
-
-func (s *Session) read() {
-	defer close(s.done)
-	buf := make([]byte, 1500)
-	var dec []byte
-	var p rtp.Packet
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		if n < 12 || buf[0]>>6 != 2 {
-			s.Dropped.Add(1)
-			continue // not RTP (STUN, garbage)
-		}
-		pkt := buf[:n]
-		if in := s.srtpIn.Load(); in != nil {
-			// Authenticate before latching, so forged packets cannot
-			// steal the stream.
-			plain, err := in.DecryptRTP(dec[:0], pkt, nil)
-			if err != nil {
-				s.Dropped.Add(1)
-				continue
-			}
-			pkt = plain
-		}
-		if !s.accept(from) {
-			s.Dropped.Add(1)
-			continue
-		}
-		if err := p.Unmarshal(pkt); err != nil {
-			s.Dropped.Add(1)
-			continue
-		}
-		s.PacketsIn.Add(1)
-		if h := s.handler.Load(); h != nil {
-			(*h)(&p, pkt)
-		}
+// Start registers the session with its poller: packets flow to the
+// handler from now on.
+func (s *Session) Start() {
+	if s.closed.Load() || s.started.Swap(true) {
+		return
+	}
+	if err := s.poll.add(s); err != nil {
+		s.started.Store(false)
 	}
 }
 
@@ -173,22 +140,20 @@ func (s *Session) read() {
 // destination; another source takes over only after the latched one has
 // been silent for the relatch time, so stray or injected packets cannot
 // steal the stream.
-func (s *Session) accept(from netip.AddrPort) bool {
-	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	now := time.Now().UnixNano()
+func (s *Session) accept(from netip.AddrPort, now int64) bool {
 	cur := s.remote.Load()
 	if !s.latched.Load() || cur == nil {
-		s.remote.Store(&from)
+		s.remote.Store(makeDest(from, s.v6))
 		s.latched.Store(true)
 		s.lastRecv.Store(now)
 		return true
 	}
-	if *cur == from {
+	if cur.ap == from {
 		s.lastRecv.Store(now)
 		return true
 	}
 	if now-s.lastRecv.Load() > int64(s.relatch) {
-		s.remote.Store(&from)
+		s.remote.Store(makeDest(from, s.v6))
 		s.lastRecv.Store(now)
 		return true
 	}
@@ -233,6 +198,9 @@ func (s *Session) sendLocked(pt uint8, marker bool, payload []byte, ts uint32) e
 	if dst == nil || s.closed.Load() {
 		return nil
 	}
+	if s.out == nil {
+		s.out = make([]byte, 12, 1500) // on first send: held calls that only listen never pay for it
+	}
 	b := s.out[:12]
 	b[0] = 0x80
 	b[1] = pt & 0x7f
@@ -253,8 +221,7 @@ func (s *Session) sendLocked(pt uint8, marker bool, payload []byte, ts uint32) e
 		}
 		s.encOut, b = enc, enc
 	}
-	_, err := s.conn.WriteToUDPAddrPort(b, *dst)
-	return err
+	return sendto(s.fd, b, dst)
 }
 
 // WriteRaw sends a complete RTP packet as is (relay of a packet from the
@@ -274,22 +241,25 @@ func (s *Session) WriteRaw(pkt []byte) error {
 		}
 		s.encOut, pkt = enc, enc
 	}
-	_, err := s.conn.WriteToUDPAddrPort(pkt, *dst)
-	return err
+	return sendto(s.fd, pkt, dst)
 }
 
-// Close releases both sockets and waits for the reader to stop.
+// Close releases both sockets. It waits for a read in progress (the
+// poller holds rmu) and a send in progress (mu), so the descriptor is never
+// closed under a syscall that could then hit a reused number.
 func (s *Session) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	err := s.conn.Close()
-	if s.rtcp != nil {
-		s.rtcp.Close()
+	s.rmu.Lock()
+	if s.started.Load() {
+		s.poll.remove(s)
 	}
-	select {
-	case <-s.done:
-	case <-time.After(time.Second):
-	}
+	s.mu.Lock()
+	err := unix.Close(s.fd)
+	unix.Close(s.rtcpFD)
+	s.fd, s.rtcpFD = -1, -1
+	s.mu.Unlock()
+	s.rmu.Unlock()
 	return err
 }
