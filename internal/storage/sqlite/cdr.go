@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -29,7 +28,7 @@ func (s *CDRs) InsertCDRs(ctx context.Context, recs []cdr.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return s.db.w.do(ctx, cdrInsert{conn: s.db.w.conn, recs: recs})
+	return s.db.w.do(ctx, cdrInsert{recs: recs})
 }
 
 const cdrInsertSQL = `INSERT INTO cdr (accountcode, src, dst, dcontext, clid, channel, dstchannel,
@@ -37,20 +36,14 @@ const cdrInsertSQL = `INSERT INTO cdr (accountcode, src, dst, dcontext, clid, ch
 	userfield, peeraccount, linkedid, sequence)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// cdrInsert inserts records. The writer's prepared statements belong to
-// the location store, so it prepares its own, once per op, on the
-// writer's connection; the writer runs it inside its transaction.
+// cdrInsert inserts records with the writer's prepared statement, inside
+// the writer's transaction.
 type cdrInsert struct {
-	conn *sql.Conn
 	recs []cdr.Record
 }
 
-func (o cdrInsert) run(ctx context.Context, _ *stmts) error {
-	st, err := o.conn.PrepareContext(ctx, cdrInsertSQL)
-	if err != nil {
-		return fmt.Errorf("sqlite: insert cdr: %w", err)
-	}
-	defer st.Close()
+func (o cdrInsert) run(ctx context.Context, s *stmts) error {
+	st := s.cdrInsert
 	for i := range o.recs {
 		r := &o.recs[i]
 		if _, err := st.ExecContext(ctx, r.AccountCode, r.Src, r.Dst, r.DContext, r.CLID, r.Channel,
