@@ -408,3 +408,26 @@ func endCall(t *testing.T, who *harness.Baresip, phones ...*harness.Baresip) {
 		}
 	}
 }
+
+// TestMediaRTPTimeout: an endpoint with rtp_timeout=2 whose caller sends
+// no RTP is hung up after about 2 s (SIPp sends none), with cause 102 in
+// the CDR's log line, as Asterisk does.
+func TestMediaRTPTimeout(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sipp")
+	n := newMediaNet(163)
+	conf := strings.Replace(mediaConfEnc(n.pbx, "ulaw", "ulaw", "rtp_timeout=2"), "password=alice-pw", "password="+callAlicePassword, 1)
+	pbx := harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf": conf, "extensions.conf": mediaDialplan, // 602 answers and waits 8 s for digits
+	}})
+	start := time.Now()
+	r := placeCall(t, pbx, harness.IP(t, n.alice), "uac_call", "602", "-d", "9000")
+	took := time.Since(start)
+	if !strings.Contains(r.Messages, "BYE sip:") || took > 7*time.Second {
+		t.Errorf("the silent call was not hung up by gopbx within its rtp_timeout (SIPp ran %v)", took.Round(100*time.Millisecond))
+	}
+	if !strings.Contains(pbx.Log(), "no RTP from the far end") {
+		t.Errorf("gopbx did not log the RTP timeout")
+	}
+	waitCallsGone(t, pbx)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -51,6 +53,8 @@ func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) 
 	if ep != nil {
 		o.Allow, o.DTMFMode = ep.Allow, ep.DTMFMode
 		o.SRTP = ep.MediaEncryption == "sdes"
+		o.Timeout = seconds(ep.Extra, "rtp_timeout", "rtptimeout")
+		o.HoldTimeout = seconds(ep.Extra, "rtp_timeout_hold", "rtpholdtimeout")
 	}
 	o.SendInfo = l.sendInfoDTMF
 	return m.NewStream(bind, o, func() {
@@ -103,3 +107,15 @@ func infoDigit(req *sip.Request) (byte, time.Duration, bool) {
 // SetHoldHandler installs what happens when a leg puts its peer on hold or
 // takes it off (music on hold); set before calls start.
 func (d *Driver) SetHoldHandler(f func(ch *channel.Channel, held bool)) { d.onHold = f }
+
+// seconds reads the first of keys as whole seconds (0 when unset or bad).
+func seconds(extra map[string]string, keys ...string) time.Duration {
+	for _, k := range keys {
+		if v, ok := extra[k]; ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return 0
+}

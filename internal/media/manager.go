@@ -80,10 +80,6 @@ func (m *Manager) Count() int {
 
 // Run checks RTP timeouts once a second until ctx ends.
 func (m *Manager) Run(ctx context.Context) {
-	if m.cfg.Timeout <= 0 && m.cfg.HoldTimeout <= 0 {
-		<-ctx.Done()
-		return
-	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	started := map[*Stream]time.Time{}
@@ -95,9 +91,9 @@ func (m *Manager) Run(ctx context.Context) {
 			var fire []func()
 			m.mu.Lock()
 			for s, f := range m.streams {
-				limit := m.cfg.Timeout
+				limit := first(s.opts.Timeout, m.cfg.Timeout)
 				if d := s.Direction(); d == SendOnly || d == Inactive {
-					limit = m.cfg.HoldTimeout
+					limit = first(s.opts.HoldTimeout, m.cfg.HoldTimeout)
 				}
 				if limit <= 0 || f == nil {
 					continue
@@ -125,4 +121,12 @@ func (m *Manager) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// first returns a unless it is zero, else b.
+func first(a, b time.Duration) time.Duration {
+	if a > 0 {
+		return a
+	}
+	return b
 }

@@ -36,6 +36,10 @@ type Options struct {
 	// SRTP requires SDES-keyed SRTP (media_encryption=sdes): RTP/SAVP
 	// offers and answers; plain RTP offers are refused.
 	SRTP bool
+	// Timeout and HoldTimeout override the manager's RTP timeouts for this
+	// endpoint (pjsip rtp_timeout / rtp_timeout_hold, sip.conf peer
+	// rtptimeout / rtpholdtimeout); zero keeps the manager's.
+	Timeout, HoldTimeout time.Duration
 	// SendInfo sends a digit as SIP INFO, for dtmfmode=info.
 	SendInfo func(digit byte, d time.Duration)
 	Log      *slog.Logger
