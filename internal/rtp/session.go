@@ -213,15 +213,20 @@ func (s *Session) sendLocked(pt uint8, marker bool, payload []byte, ts uint32) e
 	b = append(b, payload...)
 	s.out = b[:0]
 	s.seq++
+	return s.transmitLocked(b, dst)
+}
+
+// transmitLocked encrypts (SRTP) and sends a packet; s.mu is held.
+func (s *Session) transmitLocked(pkt []byte, dst *dest) error {
 	s.PacketsOut.Add(1)
 	if s.srtpOut != nil {
-		enc, err := s.srtpOut.EncryptRTP(s.encOut[:0], b, nil)
+		enc, err := s.srtpOut.EncryptRTP(s.encOut[:0], pkt, nil)
 		if err != nil {
 			return fmt.Errorf("rtp: srtp: %w", err)
 		}
-		s.encOut, b = enc, enc
+		s.encOut, pkt = enc, enc
 	}
-	return sendto(s.fd, b, dst)
+	return sendto(s.fd, pkt, dst)
 }
 
 // WriteRaw sends a complete RTP packet as is (relay of a packet from the
@@ -231,17 +236,9 @@ func (s *Session) WriteRaw(pkt []byte) error {
 	if dst == nil || s.closed.Load() {
 		return nil
 	}
-	s.PacketsOut.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.srtpOut != nil {
-		enc, err := s.srtpOut.EncryptRTP(s.encOut[:0], pkt, nil)
-		if err != nil {
-			return fmt.Errorf("rtp: srtp: %w", err)
-		}
-		s.encOut, pkt = enc, enc
-	}
-	return sendto(s.fd, pkt, dst)
+	return s.transmitLocked(pkt, dst)
 }
 
 // Close releases both sockets. It waits for a read in progress (the

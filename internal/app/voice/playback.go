@@ -21,16 +21,11 @@ func (p *Playback) Exec(ctx context.Context, ch *channel.Channel, args string) e
 	a := app.SplitArgs(args)
 	files := strings.Split(arg(a, 0), "&")
 	opts := strings.ToLower(arg(a, 1))
-	if ch.State() != channel.StateUp {
-		if strings.Contains(opts, "skip") {
+	if ok, err := ready(ctx, ch, opts, "skip", "noanswer"); !ok {
+		if err == nil {
 			ch.SetVar("PLAYBACKSTATUS", "SUCCESS")
-			return nil
 		}
-		if !strings.Contains(opts, "noanswer") {
-			if err := app.EnsureUp(ctx, ch); err != nil {
-				return app.ErrHangup
-			}
-		}
+		return err
 	}
 	_, err := p.env.Media.PlayFiles(ctx, ch, files, "")
 	switch {
@@ -54,16 +49,8 @@ type Background struct{ env *app.Env }
 // Exec implements app.App.
 func (b *Background) Exec(ctx context.Context, ch *channel.Channel, args string) error {
 	a := app.SplitArgs(args)
-	opts := arg(a, 1)
-	if ch.State() != channel.StateUp {
-		if strings.Contains(opts, "s") {
-			return nil
-		}
-		if !strings.Contains(opts, "n") {
-			if err := app.EnsureUp(ctx, ch); err != nil {
-				return app.ErrHangup
-			}
-		}
+	if ok, err := ready(ctx, ch, arg(a, 1), "s", "n"); !ok {
+		return err
 	}
 	context_ := arg(a, 3)
 	if context_ == "" {

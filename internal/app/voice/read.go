@@ -39,17 +39,12 @@ func (r *Read) Exec(ctx context.Context, ch *channel.Channel, args string) error
 	if d, ok := seconds(arg(a, 5)); ok {
 		timeout = d
 	}
-	if ch.State() != channel.StateUp {
-		if strings.Contains(opts, "s") {
+	if ok, err := ready(ctx, ch, opts, "s", "n"); !ok {
+		if err == nil {
 			ch.SetVar("READSTATUS", "SKIPPED")
 			ch.SetVar(name, "")
-			return nil
 		}
-		if !strings.Contains(opts, "n") {
-			if err := app.EnsureUp(ctx, ch); err != nil {
-				return app.ErrHangup
-			}
-		}
+		return err
 	}
 	m := r.env.Media
 	var got string

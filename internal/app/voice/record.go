@@ -43,16 +43,11 @@ func (r *Record) Exec(ctx context.Context, ch *channel.Channel, args string) err
 	silence, _ := seconds(arg(a, 1))
 	maxDur, _ := seconds(arg(a, 2))
 	opts := arg(a, 3)
-	if ch.State() != channel.StateUp {
-		if strings.Contains(opts, "s") {
+	if ok, err := ready(ctx, ch, opts, "s", "n"); !ok {
+		if err == nil {
 			ch.SetVar("RECORD_STATUS", "SKIP")
-			return nil
 		}
-		if !strings.Contains(opts, "n") {
-			if err := app.EnsureUp(ctx, ch); err != nil {
-				return app.ErrHangup
-			}
-		}
+		return err
 	}
 	path := r.resolve(strings.TrimSuffix(spec, ext)) + ext
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
