@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -428,6 +429,46 @@ func TestMediaRTPTimeout(t *testing.T) {
 	}
 	if !strings.Contains(pbx.Log(), "no RTP from the far end") {
 		t.Errorf("gopbx did not log the RTP timeout")
+	}
+	waitCallsGone(t, pbx)
+}
+
+// TestMediaOpus: with gopbx built with the opus tag (cgo, libopus), a
+// baresip phone speaking Opus calls one speaking PCMU: gopbx transcodes
+// both ways and each hears the other. Needs pkg-config and libopus-dev (make test installs them).
+func TestMediaOpus(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sox")
+	if err := exec.Command("pkg-config", "--exists", "opus").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("libopus (pkg-config opus) is missing: make test installs libopus-dev and pkg-config")
+		}
+		t.Skip("libopus (pkg-config opus) is missing; as root make test installs libopus-dev and pkg-config")
+	}
+	bin := harness.BinaryWithTags(t, "opus")
+	n := newMediaNet(164)
+	pbx := harness.StartPBXBinary(t, bin, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf":      mediaConf(n.pbx, "opus", "ulaw"),
+		"extensions.conf": mediaDialplan,
+	}})
+	if out := pbx.Console(t, "core show codecs"); !strings.Contains(out, "opus/48000") {
+		t.Fatalf("gopbx built with -tags opus does not list opus:\n%s", out)
+	}
+	alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, 1000, "opus")
+	bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, "PCMU")
+	connect(t, pbx, alice, bob)
+	time.Sleep(3 * time.Second)
+	endCall(t, alice, alice, bob)
+	// gopbx decodes alice's Opus and encodes PCMU for bob: exact tone.
+	checkTone(t, "bob (PCMU from alice's opus)", received(t, bob), 1000, 2)
+	// gopbx encodes bob's tone as Opus for alice. baresip 1.0's Opus
+	// playback at auplay_srate 8000 shifts every tone by ~0.71 (it does
+	// the same between two baresip phones with gopbx relaying packets
+	// untouched), so here only level and length are checked.
+	st := harness.MeasureAudio(t, received(t, alice), 500*time.Millisecond)
+	t.Logf("alice (opus from bob's PCMU): %.2f s, %.1f dBFS, %.0f Hz", st.Length, st.RMSdB, st.FreqHz)
+	if st.Length < 2 || st.RMSdB < -30 {
+		t.Errorf("alice received %.2f s at %.1f dBFS of Opus, want ≥ 2 s of tone", st.Length, st.RMSdB)
 	}
 	waitCallsGone(t, pbx)
 }

@@ -89,6 +89,39 @@ func Binary(t testing.TB) string {
 	return binPath
 }
 
+var (
+	tagMu   sync.Mutex
+	tagBins = map[string]string{}
+)
+
+// BinaryWithTags builds gopbx with build tags (e.g. "opus", which needs
+// cgo and libopus), once per tag set and test process; the binary lives
+// beside Binary's and is removed with it.
+func BinaryWithTags(t testing.TB, tags string) string {
+	t.Helper()
+	Binary(t) // makes binTmp
+	tagMu.Lock()
+	defer tagMu.Unlock()
+	if p, ok := tagBins[tags]; ok {
+		return p
+	}
+	out := filepath.Join(binTmp, "gopbx-"+tags)
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", out, "./cmd/gopbx")
+	cmd.Dir = ModuleRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("harness: go build -tags %s ./cmd/gopbx: %v\n%s", tags, err, b)
+	}
+	tagBins[tags] = out
+	return out
+}
+
+// StartPBXBinary is StartPBX with another gopbx binary (BinaryWithTags).
+func StartPBXBinary(t testing.TB, bin string, opts PBXOptions) *PBX {
+	t.Helper()
+	return startPBX(t, bin, opts)
+}
+
 // Main runs the tests and removes the binary Binary built. Call it from
 // TestMain: func TestMain(m *testing.M) { harness.Main(m) }.
 func Main(m *testing.M) {
