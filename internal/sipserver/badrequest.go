@@ -33,6 +33,67 @@ type badRequests struct {
 	seed  maphash.Seed
 	socks sync.Map // local net.Addr (as returned by LocalAddr) → *lastRead
 	sent  atomic.Uint64
+
+	// Stream transports (TCP, TLS): the last chunks read, in a small ring,
+	// since connections come and go; sipgo closes the connection after a
+	// parse failure, so the 400 is written just before that.
+	streamMu sync.Mutex
+	stream   [32]streamRead
+	streamN  int
+}
+
+type streamRead struct {
+	hash      uint64
+	transport string
+	remote    string
+}
+
+// rememberStream is called from the read filter for stream chunks.
+func (b *badRequests) rememberStream(transport string, from net.Addr, data []byte) {
+	h := maphash.Bytes(b.seed, data)
+	b.streamMu.Lock()
+	b.stream[b.streamN%len(b.stream)] = streamRead{hash: h, transport: transport, remote: from.String()}
+	b.streamN++
+	b.streamMu.Unlock()
+}
+
+// answerStream writes the 400 on the stream connection the data came on.
+func (b *badRequests) answerStream(s *Server, data, reason string) bool {
+	h := maphash.String(b.seed, data)
+	b.streamMu.Lock()
+	var hit streamRead
+	for _, r := range b.stream {
+		if r.hash == h && r.remote != "" {
+			hit = r
+		}
+	}
+	b.streamMu.Unlock()
+	if hit.remote == "" {
+		return false
+	}
+	pool := s.ua.TransportLayer().Pool(hit.transport)
+	if pool == nil {
+		return true
+	}
+	conn := pool.Get(hit.remote)
+	if conn == nil {
+		return true
+	}
+	if !framed(data) {
+		return true // no usable Content-Length: the stream has no boundary, sipgo closes it
+	}
+	raw := badRequestResponse([]byte(data), reason, s.userAgent())
+	if raw == nil {
+		return true
+	}
+	msg, err := sip.ParseMessage(raw)
+	if err != nil {
+		return true
+	}
+	if conn.WriteMsg(msg) == nil {
+		b.sent.Add(1)
+	}
+	return true
 }
 
 func newBadRequests() *badRequests { return &badRequests{seed: maphash.MakeSeed()} }
@@ -246,7 +307,7 @@ func (h parseFailHook) Handle(ctx context.Context, r slog.Record) error {
 			}
 			return true
 		})
-		if data != "" {
+		if data != "" && !h.s.bad.answerStream(h.s, data, reason) {
 			h.s.bad.answer(h.s, data, reason)
 		}
 	}
@@ -279,4 +340,27 @@ func wellFormedScheme(uri string) bool {
 		}
 	}
 	return true
+}
+
+// framed reports whether a message read from a stream carries exactly one
+// Content-Length with a valid value (RFC 3261 §18.3: on streams it is the
+// only framing), so answering it does not guess at where it ends.
+func framed(data string) bool {
+	head, _, _ := strings.Cut(data, "\r\n\r\n")
+	n := 0
+	for _, l := range strings.Split(head, "\r\n")[1:] {
+		name, val, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "content-length", "l":
+			v, err := strconv.Atoi(strings.TrimSpace(val))
+			if err != nil || v < 0 {
+				return false
+			}
+			n++
+		}
+	}
+	return n == 1
 }

@@ -94,6 +94,9 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 		return nil, errBlocked
 	}
 	if info.Transport != "UDP" {
+		if info.Transport == "TCP" || info.Transport == "TLS" {
+			s.bad.rememberStream(info.Transport, info.RemoteAddr, data)
+		}
 		return data, nil
 	}
 	if s.fast == nil || !isFast(data) {
