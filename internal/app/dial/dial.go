@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopbx/gopbx/internal/app"
@@ -153,7 +154,8 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 
 	events := make(chan legEvent, 16)
 	stop := make(chan struct{})
-	defer close(stop)
+	stopForwarders := sync.OnceFunc(func() { close(stop) })
+	defer stopForwarders()
 	for _, l := range legs {
 		go func(l *channel.Channel) {
 			for {
@@ -232,6 +234,9 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 				if s.Media != nil {
 					s.Media.StopGenerator(caller)
 				}
+				// The bridge waits on the channels' contexts: the event
+				// forwarders would only hold a goroutine per call.
+				stopForwarders()
 				return answered(ctx, caller, le.leg, le.ev.Body, s, func() { hangupAll(le.leg, channel.CauseNormalClearing) })
 			case channel.EvHangup:
 				live--
