@@ -72,9 +72,16 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		sess := &session{conn: c}
 		s.mu.Lock()
+		if s.ln == nil {
+			// Closed meanwhile: Close may already be in wg.Wait, and an
+			// Add after that races with it.
+			s.mu.Unlock()
+			c.Close()
+			return nil
+		}
 		s.sessions[sess] = struct{}{}
-		s.mu.Unlock()
 		s.wg.Add(1)
+		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			s.handle(ctx, sess)
