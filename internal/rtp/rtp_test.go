@@ -1,0 +1,114 @@
+package rtp
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+func newAlloc(t *testing.T, start, end int) *Allocator {
+	t.Helper()
+	a, err := NewAllocator(start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a
+}
+
+func TestAllocatorRangeAndExhaustion(t *testing.T) {
+	a := newAlloc(t, 33001, 33006) // rounded to 33002: pairs 33002 and 33004
+	ip := netip.MustParseAddr("127.0.0.1")
+	s1, err := a.Open(ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := a.Open(ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Session{s1, s2} {
+		if p := s.Local().Port(); p%2 != 0 || p < 33002 || p > 33004 {
+			t.Errorf("RTP port %d, want an even port in 33002-33004", p)
+		}
+	}
+	if _, err := a.Open(ip); !errors.Is(err, ErrNoPorts) {
+		t.Fatalf("third Open: %v, want ErrNoPorts", err)
+	}
+	s1.Close()
+	s3, err := a.Open(ip)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s3.Close()
+	s2.Close()
+}
+
+// TestReceiveLatchSend: packets reach the handler, the session latches on
+// their source, what it sends goes back there, and after Close nothing is
+// delivered.
+func TestReceiveLatchSend(t *testing.T) {
+	a := newAlloc(t, 33100, 33199)
+	s, err := a.Open(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got atomic.Int32
+	s.SetHandler(func(p *rtp.Packet, raw []byte) {
+		if p.PayloadType == 0 && len(p.Payload) == 160 {
+			got.Add(1)
+		}
+	})
+	s.SetRemote(netip.MustParseAddrPort("127.0.0.1:9")) // the SDP says port 9
+	s.Start()
+	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7}, Payload: make([]byte, 160)}
+	for i := 0; i < 5; i++ {
+		pkt.SequenceNumber = uint16(i)
+		b, _ := pkt.Marshal()
+		peer.WriteToUDPAddrPort(b, s.Local())
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for got.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got.Load() != 5 {
+		t.Fatalf("handler saw %d packets, want 5", got.Load())
+	}
+	if r, _ := s.Remote(); r != peer.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("latched on %v, want the packets' source %v", r, peer.LocalAddr())
+	}
+	if err := s.Send(8, true, []byte{1, 2, 3}, 160); err != nil {
+		t.Fatal(err)
+	}
+	peer.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 1500)
+	n, err := peer.Read(buf)
+	if err != nil {
+		t.Fatalf("nothing came back to the latched source: %v", err)
+	}
+	var back rtp.Packet
+	if err := back.Unmarshal(buf[:n]); err != nil || back.PayloadType != 8 || !back.Marker || back.SSRC != s.SSRC() {
+		t.Fatalf("sent packet %+v (err %v)", back.Header, err)
+	}
+	s.Close()
+	before := got.Load()
+	b, _ := pkt.Marshal()
+	peer.WriteToUDPAddrPort(b, s.Local())
+	time.Sleep(50 * time.Millisecond)
+	if got.Load() != before {
+		t.Errorf("a packet was delivered after Close")
+	}
+	if err := s.Send(0, false, []byte{1}, 160); err != nil {
+		t.Errorf("Send after Close: %v, want a silent no-op", err)
+	}
+}
