@@ -736,3 +736,34 @@ func TestCallScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestCallDirectMedia: with direct_media=yes on both endpoints gopbx does
+// not anchor the call: each side gets the other's session description,
+// and the caller's hold re-INVITE is carried to the callee.
+func TestCallDirectMedia(t *testing.T) {
+	t.Parallel()
+	n := newCallNet(165)
+	harness.RequireTool(t, "sipp")
+	pbx := harness.StartPBX(t, harness.PBXOptions{
+		IP: harness.IP(t, n.pbx),
+		Files: map[string]string{
+			"pjsip.conf":      strings.ReplaceAll(callsPJSIPConf(n), "type=endpoint\n", "type=endpoint\ndirect_media=yes\n"),
+			"extensions.conf": callsExtensions,
+		},
+	})
+	bob := startCallee(t, harness.IP(t, n.bob), "uas_answer", "-d", "300")
+	r := placeCall(t, pbx, harness.IP(t, n.alice), "uac_call_hold", "100", "-d", "1000")
+	requireSIPpOK(t, "caller alice (hold, direct media)", r)
+	rb := finishCallee(bob, r.OK())
+	requireSIPpOK(t, "callee bob", rb)
+	if !strings.Contains(rb.Messages, "c=IN IP4 "+n.alice) {
+		t.Errorf("bob's INVITE should carry alice's SDP (c=IN IP4 %s) with direct media", n.alice)
+	}
+	if !strings.Contains(r.Messages, "c=IN IP4 "+n.bob) {
+		t.Errorf("alice's 200 should carry bob's SDP (c=IN IP4 %s) with direct media", n.bob)
+	}
+	if got := strings.Count(rb.Messages, "INVITE sip:"); got < 2 || !strings.Contains(rb.Messages, "a=sendonly") {
+		t.Errorf("bob received %d INVITEs, want the call's and the hold re-INVITE (a=sendonly) carried through", got)
+	}
+	waitCallsGone(t, pbx)
+}
