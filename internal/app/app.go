@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gopbx/gopbx/internal/registry"
 	"log/slog"
-	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/gopbx/gopbx/internal/channel"
@@ -141,52 +139,17 @@ type Vars interface {
 // created, so it may validate its environment and keep what it needs.
 type Factory func(env *Env) (App, error)
 
-var (
-	regMu    sync.RWMutex
-	registry = map[string]registered{} // lower-case name → factory
-)
-
-type registered struct {
-	name    string
-	factory Factory
-}
+// factories is the process-wide table init functions fill.
+var factories = registry.New[Factory]("app", "(), \t")
 
 // Register makes an application available under name, case-insensitively
 // as in Asterisk. It is meant for init functions and panics on an empty
 // name, a nil factory or a name registered twice.
-func Register(name string, f Factory) {
-	if name == "" || strings.ContainsAny(name, "(), \t") {
-		panic(fmt.Sprintf("app: invalid application name %q", name))
-	}
-	if f == nil {
-		panic("app: nil factory for " + name)
-	}
-	key := strings.ToLower(name)
-	regMu.Lock()
-	defer regMu.Unlock()
-	if old, dup := registry[key]; dup {
-		panic(fmt.Sprintf("app: %s registered twice (as %s and %s)", name, old.name, name))
-	}
-	registry[key] = registered{name: name, factory: f}
-}
+func Register(name string, f Factory) { factories.Register(name, f, f == nil) }
 
 // Lookup returns the factory registered under name (any case) and the name
 // as it was registered.
-func Lookup(name string) (f Factory, canonical string, ok bool) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	r, ok := registry[strings.ToLower(name)]
-	return r.factory, r.name, ok
-}
+func Lookup(name string) (f Factory, canonical string, ok bool) { return factories.Lookup(name) }
 
-// Names returns the registered application names, sorted.
-func Names() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for _, r := range registry {
-		out = append(out, r.name)
-	}
-	sort.Strings(out)
-	return out
-}
+// Names returns the registered names, sorted.
+func Names() []string { return factories.Names() }

@@ -16,11 +16,9 @@ package function
 import (
 	"context"
 	"errors"
-	"fmt"
+	"github.com/gopbx/gopbx/internal/registry"
 	"log/slog"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gopbx/gopbx/internal/channel"
@@ -76,54 +74,19 @@ var (
 	ErrNoFunction  = errors.New("function: not registered")
 )
 
-var (
-	regMu    sync.RWMutex
-	registry = map[string]registered{}
-)
-
-type registered struct {
-	name    string
-	factory Factory
-}
+// factories is the process-wide table init functions fill.
+var factories = registry.New[Factory]("function", "(), \t:")
 
 // Register makes a function available under name (any case). It is meant
 // for init functions and panics on a bad or duplicate name or nil factory.
-func Register(name string, f Factory) {
-	if name == "" || strings.ContainsAny(name, "(), \t:") {
-		panic(fmt.Sprintf("function: invalid function name %q", name))
-	}
-	if f == nil {
-		panic("function: nil factory for " + name)
-	}
-	key := strings.ToUpper(name)
-	regMu.Lock()
-	defer regMu.Unlock()
-	if old, dup := registry[key]; dup {
-		panic(fmt.Sprintf("function: %s registered twice (as %s and %s)", name, old.name, name))
-	}
-	registry[key] = registered{name: name, factory: f}
-}
+func Register(name string, f Factory) { factories.Register(name, f, f == nil) }
 
-// Lookup returns the factory registered under name (any case) and the
-// name as registered.
-func Lookup(name string) (f Factory, canonical string, ok bool) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	r, ok := registry[strings.ToUpper(name)]
-	return r.factory, r.name, ok
-}
+// Lookup returns the factory registered under name (any case) and the name
+// as it was registered.
+func Lookup(name string) (f Factory, canonical string, ok bool) { return factories.Lookup(name) }
 
-// Names returns the registered function names, sorted.
-func Names() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for _, r := range registry {
-		out = append(out, r.name)
-	}
-	sort.Strings(out)
-	return out
-}
+// Names returns the registered names, sorted.
+func Names() []string { return factories.Names() }
 
 // Split splits "NAME(args)" into its name and arguments, as Asterisk's
 // func_args: the arguments run from the first '(' to the last ')'. ok is
