@@ -251,43 +251,17 @@ func durPassword(user string) string { return "pw-" + user }
 // each, short expiries allowed), a trunk identified by the caller's
 // address, and the callee at a static contact.
 func durabilityPJSIP(pbxIP, callerIP, calleeIP string, n int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `[global]
-type=global
-user_agent=gopbx-test
-
-[transport-udp]
-type=transport
-protocol=udp
-bind=%s:5060
-
-[ep](!)
-type=endpoint
-context=dur
-disallow=all
-allow=ulaw
-
+	b := loadPJSIP(pbxIP, "dur", calleeIP, map[string]string{"caller": callerIP})
+	b.WriteString(`
 [aor](!)
 type=aor
 max_contacts=1
 remove_existing=yes
 minimum_expiration=5
-
-[caller](ep)
-[caller]
-type=identify
-endpoint=caller
-match=%s
-
-[callee](ep)
-aors=callee
-[callee]
-type=aor
-contact=sip:callee@%s:5060
-`, pbxIP, callerIP, calleeIP)
+`)
 	for i := range n {
 		u := durUser(i)
-		fmt.Fprintf(&b, "\n[%[1]s](ep)\nauth=%[1]s\naors=%[1]s\n[%[1]s]\ntype=auth\nauth_type=userpass\nusername=%[1]s\npassword=%[2]s\n[%[1]s](aor)\n", u, durPassword(u))
+		fmt.Fprintf(b, "\n[%[1]s](ep)\nauth=%[1]s\naors=%[1]s\n[%[1]s]\ntype=auth\nauth_type=userpass\nusername=%[1]s\npassword=%[2]s\n[%[1]s](aor)\n", u, durPassword(u))
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +52,7 @@ func TestOverload(t *testing.T) {
 		rssCap     = 1 << 30 // bytes
 	)
 	pbx := harness.StartPBX(t, harness.PBXOptions{IP: pbxIP, Files: map[string]string{
-		"pjsip.conf":      overloadPJSIP(pbxIP, calleeIP, map[string]string{"trunk-a": srcA, "trunk-b": srcB, "flood": floodIP, "probe": calleeIP}),
+		"pjsip.conf":      loadPJSIP(pbxIP, "ov", calleeIP, map[string]string{"trunk-a": srcA, "trunk-b": srcB, "flood": floodIP, "probe": calleeIP}).String(),
 		"extensions.conf": "[ov]\nexten => 100,1,Dial(PJSIP/callee,10)\n same => n,Hangup()\n",
 		"asterisk.conf":   fmt.Sprintf("[options]\nmaxcalls = %d\n", maxCalls),
 		"gopbx.conf":      fmt.Sprintf("[security]\ninvite_rate = %d\nban_ignore = %s/32, %s/32\n", inviteRate, srcA, srcB),
@@ -190,9 +191,10 @@ func TestOverload(t *testing.T) {
 	}
 }
 
-// overloadPJSIP: trunks identified by address (name -> IP) in context ov,
-// and the callee at a static contact.
-func overloadPJSIP(pbxIP, calleeIP string, trunks map[string]string) string {
+// loadPJSIP is the pjsip.conf of the load tests: trunks identified by
+// address (name -> IP) in context, an endpoint template ep to build on,
+// and the callee at a static contact. Sections appended later may use ep.
+func loadPJSIP(pbxIP, context, calleeIP string, trunks map[string]string) *strings.Builder {
 	var b strings.Builder
 	fmt.Fprintf(&b, `[global]
 type=global
@@ -205,7 +207,7 @@ bind=%s:5060
 
 [ep](!)
 type=endpoint
-context=ov
+context=%s
 disallow=all
 allow=ulaw
 
@@ -214,11 +216,16 @@ aors=callee
 [callee]
 type=aor
 contact=sip:callee@%s:5060
-`, pbxIP, calleeIP)
-	for name, ip := range trunks {
-		fmt.Fprintf(&b, "\n[%[1]s](ep)\n[%[1]s]\ntype=identify\nendpoint=%[1]s\nmatch=%[2]s\n", name, ip)
+`, pbxIP, context, calleeIP)
+	names := make([]string, 0, len(trunks))
+	for name := range trunks {
+		names = append(names, name)
 	}
-	return b.String()
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(&b, "\n[%[1]s](ep)\n[%[1]s]\ntype=identify\nendpoint=%[1]s\nmatch=%[2]s\n", name, trunks[name])
+	}
+	return &b
 }
 
 // monitorStats is what watchPBX saw.
