@@ -40,11 +40,10 @@ func Load(confDir string, dataDirs []string, builtin fs.FS) (*Classes, []config.
 	if builtin != nil {
 		cs.byName["default"] = &Class{Name: "default", Mode: "files", Dir: "(built in)", fsys: builtin}
 	}
-	p := filepath.Join(confDir, "musiconhold.conf")
-	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+	f, diags, err := config.ParseFile(filepath.Join(confDir, "musiconhold.conf"), config.WithDir(confDir))
+	if errors.Is(err, fs.ErrNotExist) {
 		return cs, nil, nil
 	}
-	f, diags, err := config.ParseFile(p, config.WithDir(confDir))
 	if err != nil {
 		return nil, diags, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,11 +25,11 @@ import (
 // loadDialplan reads extensions.conf from dir; a missing file is an empty
 // dialplan (every call gets 404), as Asterisk without pbx_config.
 func loadDialplan(dir string) (*dialplan.Dialplan, []config.Diag, error) {
-	path := filepath.Join(dir, "extensions.conf")
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	dp, diags, err := dialplan.Load(filepath.Join(dir, "extensions.conf"), config.WithDir(dir))
+	if errors.Is(err, fs.ErrNotExist) {
 		return dialplan.Parse("extensions.conf", nil)
 	}
-	return dialplan.Load(path, config.WithDir(dir))
+	return dp, diags, err
 }
 
 // dpExists adapts the engine to chansip.Dialplan.
@@ -59,11 +58,10 @@ func sipConfig(c *pbxconf.PBX, maxCalls int) *chansip.Config {
 // maxcalls (new calls beyond it get 503 with Retry-After). A missing file
 // means no limit, as in Asterisk.
 func asteriskOptions(dir string) (maxCalls int, diags []config.Diag, err error) {
-	path := filepath.Join(dir, "asterisk.conf")
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	f, diags, err := config.ParseFile(filepath.Join(dir, "asterisk.conf"), config.WithDir(dir))
+	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil, nil
 	}
-	f, diags, err := config.ParseFile(path, config.WithDir(dir))
 	if err != nil {
 		return 0, diags, err
 	}

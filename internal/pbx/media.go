@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,12 +35,11 @@ func loadRTPConf(dir string) (media.Config, []config.Diag, error) {
 		return n, nil
 	}
 	read := func(name, section string, apply func(config.Var) error) error {
-		path := filepath.Join(dir, name)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		f, diags, err := config.ParseFile(filepath.Join(dir, name), config.WithDir(dir))
+		all = append(all, diags...)
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		f, diags, err := config.ParseFile(path, config.WithDir(dir))
-		all = append(all, diags...)
 		if err != nil {
 			return err
 		}
@@ -100,14 +98,13 @@ func (p *PBX) mediaEnv() (*app.MediaEnv, error) {
 		Dirs:     []string{filepath.Join(p.confDir, "sounds"), recDir, "/var/lib/asterisk/sounds"},
 		Embedded: sounds.FS(),
 	}
-	zones := tones.Defaults()
-	if path := filepath.Join(p.confDir, "indications.conf"); fileExists(path) {
-		z, diags, err := tones.LoadConf(path, config.WithDir(p.confDir))
-		logDiags(p.log, diags)
-		if err != nil {
-			return nil, fmt.Errorf("indications.conf: %w", err)
-		}
-		zones = z
+	zones, diags, err := tones.LoadConf(filepath.Join(p.confDir, "indications.conf"), config.WithDir(p.confDir))
+	logDiags(p.log, diags)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		zones = tones.Defaults()
+	case err != nil:
+		return nil, fmt.Errorf("indications.conf: %w", err)
 	}
 	builtin, err := fs.Sub(sounds.FS(), "moh")
 	if err != nil {
@@ -121,11 +118,6 @@ func (p *PBX) mediaEnv() (*app.MediaEnv, error) {
 	env := app.NewMediaEnv(finder, zones, classes)
 	env.RecordDir = recDir
 	return env, nil
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // holdMusic plays music on hold to the party whose peer put the call on
