@@ -152,15 +152,7 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pick codec.Codec
-	var pt uint8
-	for _, f := range d.Formats {
-		c, ok := codec.ByEncoding(f.Encoding, f.Clock)
-		if ok && allowed(s.opts.Allow, c) {
-			pick, pt = c, f.PT
-			break
-		}
-	}
+	pick, pt := s.pickCodec(d)
 	if pick == nil {
 		return nil, fmt.Errorf("%w: offered %s, allowed %s", ErrNoCodec, encodings(d.Formats), strings.Join(s.opts.Allow, ","))
 	}
@@ -198,9 +190,7 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 		proto, crypto = d.Proto, ours.line()
 	}
 	s.neg.Store(n)
-	if d.Port > 0 && d.Addr.IsValid() && !d.Addr.IsUnspecified() {
-		s.sess.SetRemote(d.RTPAddr())
-	}
+	s.setRemote(d)
 	s.sdpMu.Lock()
 	defer s.sdpMu.Unlock()
 	var extra []string
@@ -262,13 +252,7 @@ func (s *Stream) AcceptAnswer(body []byte) error {
 	if old != nil {
 		n.offered = old.offered
 	}
-	for _, f := range d.Formats {
-		c, ok := codec.ByEncoding(f.Encoding, f.Clock)
-		if ok && allowed(s.opts.Allow, c) {
-			n.codec, n.pt = c, f.PT
-			break
-		}
-	}
+	n.codec, n.pt = s.pickCodec(d)
 	if n.codec == nil {
 		return fmt.Errorf("%w: answer has %s", ErrNoCodec, encodings(d.Formats))
 	}
@@ -294,10 +278,26 @@ func (s *Stream) AcceptAnswer(body []byte) error {
 		}
 	}
 	s.neg.Store(n)
+	s.setRemote(d)
+	return nil
+}
+
+// pickCodec is the first format of d the endpoint allows, in d's order.
+func (s *Stream) pickCodec(d *Desc) (codec.Codec, uint8) {
+	for _, f := range d.Formats {
+		if c, ok := codec.ByEncoding(f.Encoding, f.Clock); ok && allowed(s.opts.Allow, c) {
+			return c, f.PT
+		}
+	}
+	return nil, 0
+}
+
+// setRemote sends to d's address unless it is a hold-style 0.0.0.0 or
+// port 0, which keep the current (possibly latched) destination.
+func (s *Stream) setRemote(d *Desc) {
 	if d.Port > 0 && d.Addr.IsValid() && !d.Addr.IsUnspecified() {
 		s.sess.SetRemote(d.RTPAddr())
 	}
-	return nil
 }
 
 // LocalSDP is the last description we produced (answer or offer).
