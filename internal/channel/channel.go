@@ -171,7 +171,8 @@ func (c *Channel) Created() time.Time { return c.created }
 // Context ends when the channel hangs up.
 func (c *Channel) Context() context.Context { return c.ctx }
 
-// Events delivers an outbound leg's progress; Dial reads it.
+// Events delivers an outbound leg's progress; Dial reads it. It is nil
+// for inbound legs.
 func (c *Channel) Events() <-chan Event { return c.events }
 
 // Post delivers an event from the driver. It never blocks: the buffer is

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gopbx/gopbx/internal/lazylog"
 )
 
 // Tech creates outbound channels for one technology ("PJSIP", "SIP").
@@ -97,10 +99,15 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 		created:  now,
 		ctx:      ctx,
 		cancel:   cancel,
-		events:   make(chan Event, 16),
 		vars:     map[string]variable{},
 	}
-	c.log = r.log.With("chan", c.name)
+	if dir == Outbound {
+		// Only Dial reads events, from the legs it places; an inbound
+		// leg's Post drops them (a nil channel is never ready), which
+		// saves the buffer on every inbound channel.
+		c.events = make(chan Event, 16)
+	}
+	c.log = lazylog.With(r.log, slog.String("chan", c.name))
 	r.mu.Lock()
 	r.live[c] = struct{}{}
 	r.mu.Unlock()

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/gopbx/gopbx/internal/lazylog"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -298,7 +301,7 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 		return fmt.Errorf("chansip: send invite: %w", err)
 	}
 	l.out = out
-	ch.SetLogger(ch.Log().With("call_id", callID(l.invite)))
+	ch.SetLogger(lazylog.With(ch.Log(), slog.String("call_id", callID(l.invite))))
 	user, pass := outboundCredentials(l.ep)
 	go func() {
 		defer cancel()

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/lazylog"
+
 	"github.com/gopbx/gopbx/internal/app"
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/function"
@@ -101,7 +103,7 @@ func NewEngine(dp *Dialplan, opts ...Option) (*Engine, error) {
 		f, canonical, _ := app.Lookup(name)
 		a, err := f(&app.Env{
 			Channels: e.reg,
-			Log:      e.log.With("app", canonical),
+			Log:      lazylog.With(e.log, slog.String("app", canonical)),
 			Dialplan: e,
 			Vars:     e,
 			Now:      e.now,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/lazylog"
+
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/dialplan/expr"
 	"github.com/gopbx/gopbx/internal/function"
@@ -28,7 +30,7 @@ func newFuncTable(g *Globals, vars function.Expander, log *slog.Logger, now func
 	}
 	for _, name := range function.Names() {
 		f, canonical, _ := function.Lookup(name)
-		inst, err := f(&function.Env{Globals: g, Vars: vars, Log: log.With("function", canonical), Now: now})
+		inst, err := f(&function.Env{Globals: g, Vars: vars, Log: lazylog.With(log, slog.String("function", canonical)), Now: now})
 		if err != nil {
 			log.Error("dialplan function unavailable", "function", canonical, "error", err)
 			continue

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/lazylog"
+
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gopbx/gopbx/internal/endpoint"
@@ -100,7 +102,7 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 	p := rg.policy.Load()
 	to := r.To()
 	aor := to.Address.User
-	log := r.Log.With("aor", aor)
+	log := lazylog.With(r.Log, slog.String("aor", aor))
 
 	ep := p.Endpoints.ByAOR(aor)
 	if ep == nil {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gopbx/gopbx/internal/lazylog"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -177,7 +180,7 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 		return
 	}
 	r := &Request{Request: req, srv: s, local: job.pc.LocalAddr().String()}
-	r.Log = s.log.With("call_id", callID(req), "method", string(req.Method), "src", src)
+	r.Log = lazylog.With(s.log, slog.String("call_id", callID(req)), slog.String("method", string(req.Method)), slog.String("src", src))
 	var final []byte
 	r.reply = func(res *sip.Response) error {
 		var buf bytes.Buffer

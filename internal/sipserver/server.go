@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/lazylog"
+
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -368,7 +370,7 @@ func (s *Server) udpConn(local string) net.PacketConn {
 // serve is sipgo's entry point for every request.
 func (s *Server) serve(req *sip.Request, tx sip.ServerTransaction) {
 	r := &Request{Request: req, Tx: tx, srv: s}
-	r.Log = s.log.With("call_id", callID(req), "method", string(req.Method), "src", req.Source())
+	r.Log = lazylog.With(s.log, slog.String("call_id", callID(req)), slog.String("method", string(req.Method)), slog.String("src", req.Source()))
 	s.dispatch(r)
 }
 

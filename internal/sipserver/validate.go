@@ -10,11 +10,42 @@ import (
 // mandatory lists the headers RFC 3261 §8.1.1 requires in every request
 // (Max-Forwards aside: UAs in the wild omit it and Asterisk accepts that),
 // with their compact forms. Each may appear once only.
-var mandatory = []struct{ name, compact string }{
+var mandatory = [...]struct{ name, compact string }{
 	{"From", "f"},
 	{"To", "t"},
 	{"Call-ID", "i"},
 	{"CSeq", ""},
+}
+
+// counted are the headers validate counts: the mandatory ones, then
+// Content-Length and Max-Forwards. Counting into an array indexed by this
+// table, with EqualFold instead of a map of lower-cased names, keeps
+// validation free of allocations (it ran on every request: 5% of the
+// allocations under REGISTER load).
+var counted = [...]struct{ name, compact string }{
+	mandatory[0], mandatory[1], mandatory[2], mandatory[3],
+	{"Content-Length", "l"},
+	{"Max-Forwards", ""},
+}
+
+const (
+	countContentLength = len(mandatory)
+	countMaxForwards   = len(mandatory) + 1
+)
+
+// countHeaders counts the headers of counted in hs, full and compact names
+// together, matched case-insensitively.
+func countHeaders(hs []sip.Header) (n [len(counted)]int) {
+	for _, h := range hs {
+		name := h.Name()
+		for i, c := range counted {
+			if strings.EqualFold(name, c.name) || c.compact != "" && strings.EqualFold(name, c.compact) {
+				n[i]++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // validate answers requests that no handler should see. It returns false
@@ -53,26 +84,19 @@ func (s *Server) validate(r *Request) bool {
 		return fail(416, "Unsupported URI Scheme")
 	}
 
-	counts := make(map[string]int, 8)
-	for _, h := range req.Headers() {
-		counts[strings.ToLower(h.Name())]++
-	}
-	for _, m := range mandatory {
-		n := counts[strings.ToLower(m.name)]
-		if m.compact != "" {
-			n += counts[m.compact]
-		}
-		if n == 0 {
+	counts := countHeaders(req.Headers())
+	for i, m := range mandatory {
+		if counts[i] == 0 {
 			return fail(400, "Missing "+m.name+" Header")
 		}
-		if n > 1 {
+		if counts[i] > 1 {
 			return fail(400, "Duplicate "+m.name+" Header")
 		}
 	}
-	if counts["content-length"]+counts["l"] > 1 {
+	if counts[countContentLength] > 1 {
 		return fail(400, "Duplicate Content-Length Header")
 	}
-	if counts["max-forwards"] > 1 {
+	if counts[countMaxForwards] > 1 {
 		return fail(400, "Duplicate Max-Forwards Header")
 	}
 	if req.From() == nil {
@@ -93,7 +117,7 @@ func (s *Server) validate(r *Request) bool {
 	if cseq.SeqNo > 1<<31-1 {
 		return fail(400, "CSeq Number Out Of Range")
 	}
-	if counts["max-forwards"] == 1 {
+	if counts[countMaxForwards] == 1 {
 		mf := req.MaxForwards()
 		if mf == nil {
 			return fail(400, "Malformed Max-Forwards Header")
