@@ -439,11 +439,36 @@ func (m *Memory) Apply(ctx context.Context, aor string, fn ApplyFunc) ([]Binding
 	next = append(next, put...)
 	slices.SortFunc(next, Compare)
 
-	if err := m.write(ctx, Change{AOR: aor, Put: put, Delete: dels}); err != nil {
+	if err := m.write(ctx, change(aor, old, put, dels)); err != nil {
 		return nil, err
 	}
 	r.list.Store(&next)
 	return live(next, now), nil
+}
+
+// change is the backend's Change for put and dels applied to old: puts
+// that only refresh a stored binding go to Refresh.
+func change(aor string, old, put []Binding, dels []string) Change {
+	c := Change{AOR: aor, Put: put, Delete: dels}
+	refreshes := 0
+	for i := range put {
+		if j := index(old, put[i].Contact); j >= 0 && RefreshOf(put[i], old[j]) {
+			refreshes++
+		}
+	}
+	if refreshes == 0 {
+		return c
+	}
+	c.Put = make([]Binding, 0, len(put)-refreshes)
+	c.Refresh = make([]Binding, 0, refreshes)
+	for i := range put {
+		if j := index(old, put[i].Contact); j >= 0 && RefreshOf(put[i], old[j]) {
+			c.Refresh = append(c.Refresh, put[i])
+		} else {
+			c.Put = append(c.Put, put[i])
+		}
+	}
+	return c
 }
 
 // index returns the position of contact in l, or -1.

@@ -73,6 +73,18 @@ type Change struct {
 	AOR    string
 	Put    []Binding
 	Delete []string
+	// Refresh are bindings the backend holds already that differ from the
+	// stored row only in CSeq, Expires and Updated (see RefreshOf): what
+	// a phone's periodic re-REGISTER changes. A backend may write just
+	// those columns.
+	Refresh []Binding
+}
+
+// RefreshOf reports whether b differs from old only in CSeq, Expires and
+// Updated.
+func RefreshOf(b, old Binding) bool {
+	b.CSeq, b.Expires, b.Updated = old.CSeq, old.Expires, old.Updated
+	return b == old
 }
 
 // Backend is the durable copy behind a Memory used as a front cache (see

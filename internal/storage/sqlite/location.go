@@ -12,10 +12,13 @@ import (
 
 // stmts are the writer's prepared statements, bound to its connection.
 type stmts struct {
-	locUpdate *sql.Stmt
-	locUpsert *sql.Stmt
-	locDelete *sql.Stmt
-	cdrInsert *sql.Stmt
+	begin      *sql.Stmt
+	commit     *sql.Stmt
+	locUpdate  *sql.Stmt
+	locRefresh *sql.Stmt
+	locUpsert  *sql.Stmt
+	locDelete  *sql.Stmt
+	cdrInsert  *sql.Stmt
 }
 
 func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
@@ -23,12 +26,18 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		dst   **sql.Stmt
 		query string
 	}{
+		// Transaction control is prepared too: parsing BEGIN and COMMIT
+		// per transaction showed in the profile of small batches.
+		{&s.begin, "BEGIN IMMEDIATE"},
+		{&s.commit, "COMMIT"},
 		// Most writes are refreshes of an existing row: an UPDATE finds it
 		// with one primary-key search, where an upsert first tries to insert.
 		{&s.locUpdate, `UPDATE location SET received = ?, transport = ?, local_addr = ?, path = ?,
 	call_id = ?, cseq = ?, expires = ?, q = ?, instance_id = ?, reg_id = ?, user_agent = ?,
 	updated = ?, node = ?
 WHERE aor = ? AND contact = ?`},
+		// A refresh (location.Change.Refresh) binds 5 values instead of 15.
+		{&s.locRefresh, `UPDATE location SET cseq = ?, expires = ?, updated = ? WHERE aor = ? AND contact = ?`},
 		{&s.locUpsert, `INSERT INTO location (aor, contact, received, transport, local_addr, path,
 	call_id, cseq, expires, q, instance_id, reg_id, user_agent, updated, node)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -54,7 +63,7 @@ ON CONFLICT (aor, contact) DO UPDATE SET
 
 func (s *stmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.locUpdate, s.locUpsert, s.locDelete, s.cdrInsert} {
+	for _, st := range []*sql.Stmt{s.begin, s.commit, s.locUpdate, s.locRefresh, s.locUpsert, s.locDelete, s.cdrInsert} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -88,23 +97,44 @@ func putLocation(ctx context.Context, s *stmts, c *location.Change) error {
 			return fmt.Errorf("sqlite: delete location %s %s: %w", c.AOR, contact, err)
 		}
 	}
-	for i := range c.Put {
-		b := &c.Put[i]
-		res, err := s.locUpdate.ExecContext(ctx, b.Received, b.Transport, b.LocalAddr, b.Path,
-			b.CallID, int64(b.CSeq), unixNano(b.Expires), b.Q, b.InstanceID, int64(b.RegID),
-			b.UserAgent, unixNano(b.Updated), b.Node, b.AOR, b.Contact)
+	for i := range c.Refresh {
+		b := &c.Refresh[i]
+		res, err := s.locRefresh.ExecContext(ctx, int64(b.CSeq), unixNano(b.Expires), unixNano(b.Updated), b.AOR, b.Contact)
 		var n int64
 		if err == nil {
 			n, err = res.RowsAffected()
 		}
 		if err == nil && n == 0 {
-			_, err = s.locUpsert.ExecContext(ctx, b.AOR, b.Contact, b.Received, b.Transport,
-				b.LocalAddr, b.Path, b.CallID, int64(b.CSeq), unixNano(b.Expires), b.Q,
-				b.InstanceID, int64(b.RegID), b.UserAgent, unixNano(b.Updated), b.Node)
+			err = putBinding(ctx, s, b) // not stored after all: write it whole
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: put location %s %s: %w", b.AOR, b.Contact, err)
+			return fmt.Errorf("sqlite: refresh location %s %s: %w", b.AOR, b.Contact, err)
 		}
+	}
+	for i := range c.Put {
+		if err := putBinding(ctx, s, &c.Put[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putBinding inserts or replaces b's row.
+func putBinding(ctx context.Context, s *stmts, b *location.Binding) error {
+	res, err := s.locUpdate.ExecContext(ctx, b.Received, b.Transport, b.LocalAddr, b.Path,
+		b.CallID, int64(b.CSeq), unixNano(b.Expires), b.Q, b.InstanceID, int64(b.RegID),
+		b.UserAgent, unixNano(b.Updated), b.Node, b.AOR, b.Contact)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err == nil && n == 0 {
+		_, err = s.locUpsert.ExecContext(ctx, b.AOR, b.Contact, b.Received, b.Transport,
+			b.LocalAddr, b.Path, b.CallID, int64(b.CSeq), unixNano(b.Expires), b.Q,
+			b.InstanceID, int64(b.RegID), b.UserAgent, unixNano(b.Updated), b.Node)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put location %s %s: %w", b.AOR, b.Contact, err)
 	}
 	return nil
 }

@@ -131,7 +131,7 @@ func (w *writer) commit(b *batch) {
 }
 
 func (w *writer) tx(ctx context.Context, ops []op) error {
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := w.stmts.begin.ExecContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	for _, o := range ops {
@@ -141,7 +141,7 @@ func (w *writer) tx(ctx context.Context, ops []op) error {
 			return err
 		}
 	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := w.stmts.commit.ExecContext(ctx); err != nil {
 		w.rollback(ctx)
 		w.failed.Add(1)
 		return fmt.Errorf("sqlite: commit: %w", err)
