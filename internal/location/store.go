@@ -74,16 +74,16 @@ type Change struct {
 	Put    []Binding
 	Delete []string
 	// Refresh are bindings the backend holds already that differ from the
-	// stored row only in CSeq, Expires and Updated (see RefreshOf): what
-	// a phone's periodic re-REGISTER changes. A backend may write just
-	// those columns.
+	// stored row only in CallID, CSeq, Expires and Updated (see RefreshOf):
+	// what a phone's periodic re-REGISTER changes (the Call-ID too, for
+	// phones that start a new one). A backend may write just those columns.
 	Refresh []Binding
 }
 
-// RefreshOf reports whether b differs from old only in CSeq, Expires and
-// Updated.
+// RefreshOf reports whether b differs from old only in CallID, CSeq,
+// Expires and Updated.
 func RefreshOf(b, old Binding) bool {
-	b.CSeq, b.Expires, b.Updated = old.CSeq, old.Expires, old.Updated
+	b.CallID, b.CSeq, b.Expires, b.Updated = old.CallID, old.CSeq, old.Expires, old.Updated
 	return b == old
 }
 

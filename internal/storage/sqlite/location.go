@@ -36,8 +36,8 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 	call_id = ?, cseq = ?, expires = ?, q = ?, instance_id = ?, reg_id = ?, user_agent = ?,
 	updated = ?, node = ?
 WHERE aor = ? AND contact = ?`},
-		// A refresh (location.Change.Refresh) binds 5 values instead of 15.
-		{&s.locRefresh, `UPDATE location SET cseq = ?, expires = ?, updated = ? WHERE aor = ? AND contact = ?`},
+		// A refresh (location.Change.Refresh) binds 6 values instead of 15.
+		{&s.locRefresh, `UPDATE location SET call_id = ?, cseq = ?, expires = ?, updated = ? WHERE aor = ? AND contact = ?`},
 		{&s.locUpsert, `INSERT INTO location (aor, contact, received, transport, local_addr, path,
 	call_id, cseq, expires, q, instance_id, reg_id, user_agent, updated, node)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -99,7 +99,7 @@ func putLocation(ctx context.Context, s *stmts, c *location.Change) error {
 	}
 	for i := range c.Refresh {
 		b := &c.Refresh[i]
-		res, err := s.locRefresh.ExecContext(ctx, int64(b.CSeq), unixNano(b.Expires), unixNano(b.Updated), b.AOR, b.Contact)
+		res, err := s.locRefresh.ExecContext(ctx, b.CallID, int64(b.CSeq), unixNano(b.Expires), unixNano(b.Updated), b.AOR, b.Contact)
 		var n int64
 		if err == nil {
 			n, err = res.RowsAffected()
