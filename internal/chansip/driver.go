@@ -421,7 +421,7 @@ func (d *Driver) onBye(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	r.SetResponded()
-	l.ch.Log().Info("remote hangup (BYE)")
+	l.ch.Log().Debug("remote hangup (BYE)") // per call: the CDR and AMI carry it; INFO stays for the server's own events
 	l.markBye()
 	l.ch.Gone(channel.CauseNormalClearing)
 }

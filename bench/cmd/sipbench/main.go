@@ -72,7 +72,10 @@ type bench struct {
 	// window of the RTP step with mediaProfileCalls calls.
 	mediaProfile      string
 	mediaProfileCalls int
-	goBin             string
+	// heldProfile, when set, is the prefix of the heap and goroutine
+	// profiles of gopbx saved at every step of the held-call ramps.
+	heldProfile string
+	goBin       string
 }
 
 func main() { os.Exit(run()) }
@@ -98,6 +101,7 @@ func run() int {
 		sippNice  = flag.Int("sipp-nice", 0, "nice value for the SIPp processes (negative needs root)")
 		rtpProf   = flag.String("rtp-profile", "", "also copy gopbx's CPU profile of the -rtp-profile-calls step to this file")
 		rtpProfN  = flag.Int("rtp-profile-calls", -1, "profile gopbx over the window of the RTP step with this many calls and put the top in the report (default 1000, quick 0 = none)")
+		heldProf  = flag.String("held-profile", "", "save gopbx's heap profile (after a GC; .heap, and as text with MemStats: .heap.txt) and goroutine dump (.goroutines) at every held-call step as PREFIX-WORKLOAD-CALLS.*")
 		merge     = flag.Bool("merge", false, "keep the workloads of the existing latest.json that this run does not measure (re-run some loads without losing the others)")
 	)
 	flag.Parse()
@@ -119,6 +123,9 @@ func run() int {
 	}
 	if b.mediaProfile != "" && !filepath.IsAbs(b.mediaProfile) {
 		b.mediaProfile, _ = filepath.Abs(b.mediaProfile)
+	}
+	if b.heldProfile = *heldProf; b.heldProfile != "" && !filepath.IsAbs(b.heldProfile) {
+		b.heldProfile, _ = filepath.Abs(b.heldProfile)
 	}
 	b.kamailioCfg = *kamCfg
 	if !filepath.IsAbs(b.kamailioCfg) {

@@ -50,8 +50,8 @@ const (
 )
 
 // Each call is two anchored legs, each an RTP and an RTCP socket: 4 ports
-// and 4 descriptors in gopbx. fdReserve is what gopbx holds without calls
-// (about 20) with a margin.
+// and 4 descriptors in gopbx (none with direct media: workload.mediaPorts).
+// fdReserve is what gopbx holds without calls (about 20) with a margin.
 const (
 	portsPerCall = 4
 	fdReserve    = 64
@@ -121,10 +121,14 @@ type mediaResult struct {
 	BestCalls int         `json:"max_clean_calls"`
 	Limit     string      `json:"limit"`
 	RTPRange  string      `json:"rtp_range"`
-	Capacity  int         `json:"calls_the_port_range_holds"`
-	FDLimit   uint64      `json:"fd_limit"`
-	FDCalls   int         `json:"calls_the_fd_limit_holds"`
-	Profile   string      `json:"cpu_profile_top,omitempty"`
+	// PortsPerCall is the UDP ports (and descriptors) gopbx opens per
+	// call: 4 anchored; 0 with direct media, and then Capacity and
+	// FDCalls are 0: no limit.
+	PortsPerCall int    `json:"ports_per_call"`
+	Capacity     int    `json:"calls_the_port_range_holds"`
+	FDLimit      uint64 `json:"fd_limit"`
+	FDCalls      int    `json:"calls_the_fd_limit_holds"`
+	Profile      string `json:"cpu_profile_top,omitempty"`
 }
 
 // mediaRange is the rtp.conf range of a workload: the widest one for held
@@ -173,6 +177,10 @@ func mediaConf(w workload, start, end int) map[string]string {
 	if w.Transcode {
 		calleeAllow = "alaw"
 	}
+	direct := "no"
+	if w.DirectMedia {
+		direct = "yes" // both ends: gopbx passes SDP through, no RTP sockets
+	}
 	pjsip := fmt.Sprintf(`; gopbx media benchmark configuration, written by bench/cmd/sipbench
 [global]
 type=global
@@ -188,7 +196,7 @@ type=endpoint
 context=bench
 disallow=all
 allow=%[2]s
-direct_media=no
+direct_media=%[6]s
 
 [caller]
 type=identify
@@ -200,13 +208,13 @@ type=endpoint
 context=bench
 disallow=all
 allow=%[3]s
-direct_media=no
+direct_media=%[6]s
 aors=callee
 
 [callee]
 type=aor
 contact=sip:callee@%[5]s
-`, mediaServer, callerAllow, calleeAllow, mediaCallerSIP.Addr(), mediaCalleeSIP)
+`, mediaServer, callerAllow, calleeAllow, mediaCallerSIP.Addr(), mediaCalleeSIP, direct)
 	return map[string]string{
 		"pjsip.conf":      pjsip,
 		"gopbx.conf":      fmt.Sprintf("; written by bench/cmd/sipbench\n[security]\ninvite_rate = 0\nban_ignore = %s/24\n", mediaCallerSIP.Addr()),
@@ -348,11 +356,16 @@ func (b *bench) measureMedia(w workload, sr *serverResult) error {
 		dur = b.durOverride
 	}
 	start, end := mediaRange(w)
-	mr := &mediaResult{RTPRange: fmt.Sprintf("%d-%d", start, end), Capacity: rangeCapacity(start, end)}
+	mr := &mediaResult{RTPRange: fmt.Sprintf("%d-%d", start, end), PortsPerCall: w.mediaPorts()}
 	sr.Media = mr
-	mr.FDLimit = raiseNoFile(uint64(portsPerCall*steps[len(steps)-1] + 4096))
-	mr.FDCalls = int(mr.FDLimit-fdReserve) / portsPerCall
-	fmt.Printf("\n== %s on gopbx (%s per step; rtp.conf %s holds %d calls, RLIMIT_NOFILE %d about %d)\n", w.Title, dur, mr.RTPRange, mr.Capacity, mr.FDLimit, mr.FDCalls)
+	mr.FDLimit = raiseNoFile(uint64(mr.PortsPerCall*steps[len(steps)-1] + 4096))
+	if mr.PortsPerCall > 0 {
+		mr.Capacity = rangeCapacity(start, end)
+		mr.FDCalls = int(mr.FDLimit-fdReserve) / mr.PortsPerCall
+		fmt.Printf("\n== %s on gopbx (%s per step; rtp.conf %s holds %d calls, RLIMIT_NOFILE %d about %d)\n", w.Title, dur, mr.RTPRange, mr.Capacity, mr.FDLimit, mr.FDCalls)
+	} else {
+		fmt.Printf("\n== %s on gopbx (%s per step; direct media: no RTP ports or descriptors per call, RLIMIT_NOFILE %d)\n", w.Title, dur, mr.FDLimit)
+	}
 	if w.Kind == kindHeld {
 		return b.heldRamp(w, mr, steps, dur)
 	}
@@ -389,12 +402,14 @@ func (b *bench) measureMedia(w workload, sr *serverResult) error {
 }
 
 // mediaReserve is the part of the time budget the media loads get (the
-// SIPp loads must leave it); their steps are sized to fit.
+// SIPp loads must leave it); their steps are sized to fit. Of it, the
+// direct-media held ramp takes about 50 s (8 s quick): 20,000 calls set
+// up at 1,000/s, 4 steps of 3 s hold and a 2 s reading, gopbx's start.
 func mediaReserve(quick bool) time.Duration {
 	if quick {
-		return 20 * time.Second
+		return 28 * time.Second
 	}
-	return 2*time.Minute + 25*time.Second
+	return 3*time.Minute + 30*time.Second
 }
 
 // mediaMargin is what starting and stopping gopbx and the generator adds
@@ -733,17 +748,32 @@ func (r *mediaRun) oneLineRTP() string {
 // heldRamp ramps one gopbx up to each step's number of calls in turn,
 // holds dur, and records memory and handles at every step.
 func (b *bench) heldRamp(w workload, mr *mediaResult, steps []int, dur time.Duration) error {
-	// Only the steps the port range and descriptors allow will run.
-	last, nsteps := 0, 0
+	// Only the steps the port range and descriptors allow will run (with
+	// direct media they limit nothing).
+	fits := func(n int) bool {
+		return mr.PortsPerCall == 0 || n <= min(mr.Capacity, mr.FDCalls)
+	}
+	nfit := 0
 	for _, n := range steps {
-		if n <= min(mr.Capacity, mr.FDCalls) {
-			last, nsteps = n, nsteps+1
+		if fits(n) {
+			nfit++
 		}
 	}
-	total := time.Duration(float64(last)/float64(w.SetupRate)*float64(time.Second)) + time.Duration(nsteps)*(dur+2*time.Second) + b.mediaMargin()
-	if err := b.mediaBudget(total, "the held-call ramp"); err != nil {
-		mr.Limit = "not run: the time budget was used up"
-		return err
+	// The first k steps take the setup of the k-th step's calls and every
+	// step's hold and reading. When the whole ramp does not fit in the time
+	// budget, its first steps that do still run.
+	took := func(k int) time.Duration {
+		return time.Duration(float64(steps[k-1])/float64(w.SetupRate)*float64(time.Second)) + time.Duration(k)*(dur+2*time.Second) + b.mediaMargin()
+	}
+	nrun := nfit
+	for nrun > 1 && b.mediaBudget(took(nrun), "") != nil {
+		nrun--
+	}
+	if nrun > 0 {
+		if err := b.mediaBudget(took(nrun), "the held-call ramp"); err != nil {
+			mr.Limit = "not run: the time budget was used up"
+			return err
+		}
 	}
 	dir := filepath.Join(b.workDir, w.Name+"-gopbx")
 	e, err := b.startMediaEnv(w, dir, fmt.Sprintf("%s-%d", w.Name, os.Getpid()))
@@ -753,13 +783,18 @@ func (b *bench) heldRamp(w workload, mr *mediaResult, steps []int, dur time.Dura
 	defer e.close()
 	have := 0
 	var prev *mediaRun
-	for _, n := range steps {
-		if n > mr.Capacity {
-			mr.Limit = fmt.Sprintf("%s calls not tried: rtp.conf %s holds %s calls on one address (%d ports per call)", thousands(float64(n)), mr.RTPRange, thousands(float64(mr.Capacity)), portsPerCall)
+	for i, n := range steps {
+		if mr.PortsPerCall > 0 && n > mr.Capacity {
+			mr.Limit = fmt.Sprintf("%s calls not tried: rtp.conf %s holds %s calls on one address (%d ports per call)", thousands(float64(n)), mr.RTPRange, thousands(float64(mr.Capacity)), mr.PortsPerCall)
 			return nil
 		}
-		if n > mr.FDCalls {
-			mr.Limit = fmt.Sprintf("%s calls not tried: RLIMIT_NOFILE %s (a hard limit sipbench cannot raise here) holds about %s calls at %d descriptors per call", thousands(float64(n)), thousands(float64(mr.FDLimit)), thousands(float64(mr.FDCalls)), portsPerCall)
+		if mr.PortsPerCall > 0 && n > mr.FDCalls {
+			mr.Limit = fmt.Sprintf("%s calls not tried: RLIMIT_NOFILE %s (a hard limit sipbench cannot raise here) holds about %s calls at %d descriptors per call", thousands(float64(n)), thousands(float64(mr.FDLimit)), thousands(float64(mr.FDCalls)), mr.PortsPerCall)
+			return nil
+		}
+		if i >= nrun {
+			mr.Limit = fmt.Sprintf("not reached: the time budget ended the ramp (%s calls not tried)", thousands(float64(n)))
+			fmt.Printf("   gopbx %6d held calls: not tried, the time budget ends the ramp\n", n)
 			return nil
 		}
 		r := &mediaRun{Calls: n}
@@ -784,6 +819,11 @@ func (b *bench) heldRamp(w workload, mr *mediaResult, steps []int, dur time.Dura
 			return b.ctx.Err()
 		}
 		e.memory(r, true)
+		if b.heldProfile != "" {
+			if err := saveHeldProfiles(fmt.Sprintf("%s-%s-%d", b.heldProfile, w.Name, n)); err != nil {
+				fmt.Printf("(profiles: %v) ", err)
+			}
+		}
 		r.ServerDrops = udpDropsOn(mediaServer.Addr().String())
 		r.HungUp = int(e.caller.byes.Load())
 		r.Clean = r.Failed == 0 && r.Established == n && r.ServerAlive && r.HungUp == 0
@@ -819,6 +859,32 @@ func (b *bench) heldRamp(w workload, mr *mediaResult, steps []int, dur time.Dura
 		}
 	}
 	mr.Limit = "not reached: the highest step was clean"
+	return nil
+}
+
+// saveHeldProfiles writes gopbx's heap profile (taken after a GC) to
+// prefix.heap, the same as text with runtime.MemStats (stacks, heap
+// overhead) to prefix.heap.txt and its goroutine dump (debug=1) to
+// prefix.goroutines.
+func saveHeldProfiles(prefix string) error {
+	c := http.Client{Timeout: 60 * time.Second}
+	for _, f := range []struct{ path, ext string }{{"heap?gc=1", ".heap"}, {"heap?debug=1", ".heap.txt"}, {"goroutine?debug=1", ".goroutines"}} {
+		resp, err := c.Get("http://" + mediaPprof + "/debug/pprof/" + f.path)
+		if err != nil {
+			return err
+		}
+		out, err := os.Create(prefix + f.ext)
+		if err == nil {
+			_, err = out.ReadFrom(resp.Body)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+		}
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -93,3 +93,29 @@ func TestMergeResults(t *testing.T) {
 		t.Fatalf("note of rtp-relay lost: %v", m3.Merged)
 	}
 }
+
+func TestHeldDirectConf(t *testing.T) {
+	var anchored, direct workload
+	for _, w := range workloads {
+		switch w.Name {
+		case "held-calls":
+			anchored = w
+		case "held-calls-direct":
+			direct = w
+		}
+	}
+	if anchored.Kind != kindHeld || direct.Kind != kindHeld || !direct.DirectMedia || anchored.DirectMedia {
+		t.Fatalf("held workloads %+v %+v", anchored, direct)
+	}
+	if anchored.mediaPorts() != portsPerCall || direct.mediaPorts() != 0 {
+		t.Fatalf("ports per call %d %d", anchored.mediaPorts(), direct.mediaPorts())
+	}
+	// Both endpoints (caller and callee) must allow direct media, or gopbx
+	// anchors the call.
+	for w, want := range map[*workload]string{&anchored: "direct_media=no", &direct: "direct_media=yes"} {
+		conf := mediaConf(*w, 1024, 65535)["pjsip.conf"]
+		if n := strings.Count(conf, want); n != 2 || strings.Count(conf, "direct_media=") != 2 {
+			t.Fatalf("%s: %d x %s in\n%s", w.Name, n, want, conf)
+		}
+	}
+}

@@ -7,9 +7,10 @@ import (
 
 // mediaMeaning explains each media workload in the report.
 var mediaMeaning = map[string]string{
-	"rtp-relay":     "Each step starts gopbx afresh, sets up N calls Go UAC → gopbx (Dial, anchored media, both legs ulaw: packets relayed untouched) → Go UAS, then sends G.711 RTP from both ends (160-byte payload every 20 ms per call and direction: 100 packets/s per call through gopbx) for a warm-up second and the window. A packet counts as relayed when it reaches the other end; lost = sent but not received within 300 ms of the end of sending (packets queued longer than that are as good as lost for voice). Latency is one-way, generator to generator through gopbx, from a send stamp in the payload (1 ms buckets: 1 means under 1 ms; transcoded packets lose the stamp). Clean = every call up, at most 0.1% lost each way, the window's relayed rate at least 97% of the rate sent in it (a relay that falls behind queues packets: they arrive late, not lost, once the load stops), p99 latency at most 100 ms (relayed calls; a hop taking more leaves little of G.114's 150 ms one-way budget), and the generator sending at least 99% of its target.",
-	"rtp-transcode": "As above, but the caller's endpoint allows ulaw and the callee's only alaw: gopbx decodes every packet to 8 kHz linear audio and encodes it again (internal/codec) in both directions.",
-	"held-calls":    "One gopbx; the Go UAC sets up calls (Dial, anchored media: two RTP sessions, 4 UDP sockets per call) up to each step and keeps them all up; no RTP flows. Each reading follows a forced GC (pprof heap?gc=1) and a second's wait, so RSS is live memory; KB per call = (RSS - RSS before the first call) / calls up.",
+	"rtp-relay":         "Each step starts gopbx afresh, sets up N calls Go UAC → gopbx (Dial, anchored media, both legs ulaw: packets relayed untouched) → Go UAS, then sends G.711 RTP from both ends (160-byte payload every 20 ms per call and direction: 100 packets/s per call through gopbx) for a warm-up second and the window. A packet counts as relayed when it reaches the other end; lost = sent but not received within 300 ms of the end of sending (packets queued longer than that are as good as lost for voice). Latency is one-way, generator to generator through gopbx, from a send stamp in the payload (1 ms buckets: 1 means under 1 ms; transcoded packets lose the stamp). Clean = every call up, at most 0.1% lost each way, the window's relayed rate at least 97% of the rate sent in it (a relay that falls behind queues packets: they arrive late, not lost, once the load stops), p99 latency at most 100 ms (relayed calls; a hop taking more leaves little of G.114's 150 ms one-way budget), and the generator sending at least 99% of its target.",
+	"rtp-transcode":     "As above, but the caller's endpoint allows ulaw and the callee's only alaw: gopbx decodes every packet to 8 kHz linear audio and encodes it again (internal/codec) in both directions.",
+	"held-calls":        "One gopbx; the Go UAC sets up calls (Dial, anchored media: two RTP sessions, 4 UDP sockets per call) up to each step and keeps them all up; no RTP flows. Each reading follows a forced GC (pprof heap?gc=1) and a second's wait, so RSS is live memory; KB per call = (RSS - RSS before the first call) / calls up.",
+	"held-calls-direct": "One gopbx; the Go UAC sets up calls through Dial with direct_media=yes on both endpoints, so gopbx passes the session descriptions through and opens no RTP socket: a held call is its two SIP dialogs and two channels, no descriptor and no port. Calls are ramped up to each step and kept up; each reading follows a forced GC (pprof heap?gc=1) and a second's wait, so RSS is live memory; KB per call = (RSS - RSS before the first call) / calls up. The issue's target is at least 20,000 held calls at no more than 30 KB each.",
 }
 
 func (r *results) mediaMarkdown(b *strings.Builder, w *workloadResult) {
@@ -39,8 +40,12 @@ func (r *results) mediaMarkdown(b *strings.Builder, w *workloadResult) {
 	if g.Error != "" {
 		p("- Stopped: %s\n", strings.SplitN(g.Error, "\n", 2)[0])
 	}
-	p("- rtp.conf %s (room for %s calls on gopbx's one address at %d ports per call); RLIMIT_NOFILE %s (about %s calls).\n",
-		mr.RTPRange, thousands(float64(mr.Capacity)), portsPerCall, thousands(float64(mr.FDLimit)), thousands(float64(mr.FDCalls)))
+	if mr.PortsPerCall > 0 {
+		p("- rtp.conf %s (room for %s calls on gopbx's one address at %d ports per call); RLIMIT_NOFILE %s (about %s calls).\n",
+			mr.RTPRange, thousands(float64(mr.Capacity)), mr.PortsPerCall, thousands(float64(mr.FDLimit)), thousands(float64(mr.FDCalls)))
+	} else {
+		p("- Direct media: no RTP ports or descriptors per call in gopbx, so neither rtp.conf's range nor RLIMIT_NOFILE (%s) limits the steps.\n", thousands(float64(mr.FDLimit)))
+	}
 	if w.Baseline != "" {
 		p("- %s\n", w.Baseline)
 	}

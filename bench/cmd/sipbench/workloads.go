@@ -49,10 +49,13 @@ type workload struct {
 	// (media.go): then the steps are numbers of concurrent calls, set up at
 	// SetupRate calls/s, and Duration is the measurement window (rtp) or
 	// the hold before each reading (held). Transcode makes the callee
-	// allow only alaw against the caller's ulaw.
-	Kind      string
-	Transcode bool
-	SetupRate int
+	// allow only alaw against the caller's ulaw. DirectMedia sets
+	// direct_media=yes on both endpoints: gopbx passes the SDP through and
+	// opens no RTP socket (signalling only).
+	Kind        string
+	Transcode   bool
+	DirectMedia bool
+	SetupRate   int
 }
 
 // workloads is the benchmark's table. Add new loads here; the driver,
@@ -159,6 +162,32 @@ var workloads = []workload{
 		Servers:       []string{"gopbx"},
 		Baseline:      "Asterisk, recorded in issue 7 (not measured here): 441 KB RSS per held call, about 2,000 held calls before its 20,000 file-descriptor limit.",
 	},
+	{
+		// The same ramp with direct_media=yes on both endpoints: gopbx
+		// keeps the dialogs and channels but no media, so neither the
+		// descriptors nor rtp.conf's range limit it.
+		Name:          "held-calls-direct",
+		Title:         "Concurrent held calls (direct media: signalling only, no media sockets)",
+		Op:            "held call",
+		Kind:          kindHeld,
+		DirectMedia:   true,
+		SetupRate:     1000,
+		Steps:         []int{1000, 5000, 10000, 20000},
+		QuickSteps:    []int{1000},
+		Duration:      3 * time.Second,
+		QuickDuration: time.Second,
+		Servers:       []string{"gopbx"},
+	},
+}
+
+// mediaPorts is the UDP ports, and descriptors, gopbx opens per call of a
+// media workload: RTP and RTCP for each of the two anchored legs, none with
+// direct media.
+func (w workload) mediaPorts() int {
+	if w.DirectMedia {
+		return 0
+	}
+	return portsPerCall
 }
 
 func (w workload) steps(quick bool) []int {
