@@ -133,6 +133,8 @@ type Channel struct {
 	language  string
 	media     any
 	log       *slog.Logger
+	finished  bool     // finish has run
+	onHangup  []func() // see OnHangup
 }
 
 type variable struct {
@@ -173,14 +175,30 @@ func (c *Channel) Context() context.Context { return c.ctx }
 
 // Events delivers an outbound leg's progress; Dial reads it. It is nil
 // for inbound legs.
-func (c *Channel) Events() <-chan Event { return c.events }
+func (c *Channel) Events() <-chan Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.events
+}
+
+// DropEvents releases the event buffer once nobody will read it (Dial,
+// when the call is answered): 0.9 KB less per held call. Later events are
+// dropped.
+func (c *Channel) DropEvents() {
+	c.mu.Lock()
+	c.events = nil
+	c.mu.Unlock()
+}
 
 // Post delivers an event from the driver. It never blocks: the buffer is
 // large enough for a call's progress, and a full buffer means nobody
 // listens any more.
 func (c *Channel) Post(ev Event) {
+	c.mu.Lock()
+	events := c.events
+	c.mu.Unlock()
 	select {
-	case c.events <- ev:
+	case events <- ev: // a nil channel (inbound leg, dropped) is never ready
 	default:
 	}
 }
@@ -486,12 +504,40 @@ func (c *Channel) Hangup(cause Cause) {
 func (c *Channel) finish() {
 	c.mu.Lock()
 	bridged := c.bridged
+	c.finished = true
+	fs := c.onHangup
+	c.onHangup = nil
 	c.mu.Unlock()
 	c.cancel()
 	c.reg.remove(c)
 	if bridged != nil {
 		bridged.unbridge(c)
 	}
+	if len(fs) > 0 {
+		go runAll(fs)
+	}
+}
+
+func runAll(fs []func()) {
+	for _, f := range fs {
+		f()
+	}
+}
+
+// OnHangup runs f in its own goroutine once the channel has hung up (at
+// once if it has), like context.AfterFunc(c.Context(), f). It is the
+// cheaper form for per-call clean-up: an entry in a slice instead of a
+// context node plus a map entry in the channel context's children, which
+// came to about 1.7 KB per held call (bench held-calls-direct).
+func (c *Channel) OnHangup(f func()) {
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		go f()
+		return
+	}
+	c.onHangup = append(c.onHangup, f)
+	c.mu.Unlock()
 }
 
 // Gone is called by a driver when the far end hung up (BYE, CANCEL, a

@@ -191,7 +191,12 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		r.Respond(503, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
 		return
 	}
-	defer d.calls.Add(-1)
+	slotOwned := true // until the dialplan goroutine takes the slot over
+	defer func() {
+		if slotOwned {
+			d.calls.Add(-1)
+		}
+	}()
 	ep := d.identify(r)
 	if ep != nil && ep.NAT.ForceRport {
 		r.ForceRport()
@@ -282,7 +287,8 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	l.in = ds
-	r.SetResponded() // from here the dialog session answers the INVITE
+	l.req = ds.InviteRequest // sipgo's copy: the original need not outlive its transaction
+	r.SetResponded()         // from here the dialog session answers the INVITE
 
 	tech := string(endpoint.TechPJSIP)
 	res := "anonymous"
@@ -307,7 +313,6 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		d.countCall(ep, ch)
 	}
 	d.legs.Store(ds.ID, l)
-	defer d.legs.Delete(ds.ID)
 
 	// A CANCEL from the caller ends the channel (sipgo answers 200 and 487).
 	// Callbacks rather than a goroutine parked for the whole call.
@@ -318,15 +323,45 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 			ch.SetVar("CANCELLED", "1")
 		}
 	})
-	context.AfterFunc(ch.Context(), func() { stopCancelWatch() })
+	ch.OnHangup(func() { stopCancelWatch() })
 
-	ch.Log().Info("new inbound call", "from", cid.String(), "exten", exten, "context", context_, "src", r.Source())
-	err = d.run(ch.Context(), ch)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		ch.Log().Warn("dialplan ended with error", "error", err)
+	ch.Log().Debug("new inbound call", "from", cid.String(), "exten", exten, "context", context_, "src", r.Source())
+
+	// The dialplan runs on a goroutine of its own, and this handler
+	// (sipgo's goroutine for the INVITE) returns once the INVITE is
+	// answered and ACKed, or the dialplan has ended. A held call then parks
+	// a shallow stack (dialplan frames only, under 4 KB, which the GC
+	// shrinks to 8 KB) instead of one under sipgo's and this handler's
+	// frames (over 5 KB in use: a 16 KB stack per held call).
+	released := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(released) }) }
+	l.setReleased(release)
+	slotOwned = false
+	go d.runCall(ch, l, ds.ID, release)
+	<-released
+}
+
+// runCall runs the dialplan of an inbound call and ends the call. Its
+// frame is at the bottom of every held call's stack: keep it small (see
+// app.Pending).
+func (d *Driver) runCall(ch *channel.Channel, l *leg, id string, release func()) {
+	defer d.endCall(ch, l, id, release)
+	if err := d.run(ch.Context(), ch); err != nil && !errors.Is(err, context.Canceled) {
+		logRunError(ch, err)
 	}
+}
+
+func logRunError(ch *channel.Channel, err error) {
+	ch.Log().Warn("dialplan ended with error", "error", err)
+}
+
+func (d *Driver) endCall(ch *channel.Channel, l *leg, id string, release func()) {
 	ch.Hangup(0) // the cause recorded by the dialplan, else normal clearing
 	l.wait()
+	d.legs.Delete(id)
+	release()
+	d.calls.Add(-1) // the maxcalls slot lasts as long as the call
 }
 
 func (d *Driver) uaFor(local, remote, transport string) *sipgo.DialogUA {
@@ -580,5 +615,5 @@ func (d *Driver) admitCall(ep *endpoint.Endpoint) bool {
 func (d *Driver) countCall(ep *endpoint.Endpoint, ch *channel.Channel) {
 	n := d.epCounter(ep)
 	n.Add(1)
-	context.AfterFunc(ch.Context(), func() { n.Add(-1) })
+	ch.OnHangup(func() { n.Add(-1) })
 }

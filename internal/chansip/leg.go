@@ -47,6 +47,16 @@ type leg struct {
 	remoteSDP []byte
 
 	media *media.Stream // anchored media, nil for pass-through
+
+	// released lets the inbound INVITE's handler return (see onInvite);
+	// Answer calls it once the 200 is ACKed.
+	released func()
+}
+
+func (l *leg) setReleased(f func()) {
+	l.mu.Lock()
+	l.released = f
+	l.mu.Unlock()
 }
 
 func (l *leg) RemoteSDP() []byte {
@@ -168,6 +178,12 @@ func (l *leg) Answer(ctx context.Context, ch *channel.Channel) error {
 	case err := <-done:
 		if err != nil {
 			return fmt.Errorf("chansip: answer: %w", err)
+		}
+		l.mu.Lock()
+		release := l.released
+		l.mu.Unlock()
+		if release != nil {
+			release()
 		}
 		return nil
 	case <-ch.Context().Done():

@@ -67,9 +67,9 @@ func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) 
 
 // closeWith frees the stream when ch ends.
 func closeWith(ch *channel.Channel, s *media.Stream) {
-	// AfterFunc, not a goroutine parked per call: a held call keeps 8 KB
+	// A callback, not a goroutine parked per call: a held call keeps 8 KB
 	// less stack per leg.
-	context.AfterFunc(ch.Context(), func() { s.Close() })
+	ch.OnHangup(func() { s.Close() })
 }
 
 // sendInfoDTMF sends a digit as SIP INFO application/dtmf-relay inside the

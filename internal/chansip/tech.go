@@ -337,7 +337,7 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 				}
 			}
 			d.legs.Store(out.ID, l)
-			context.AfterFunc(ch.Context(), func() { d.legs.Delete(out.ID) })
+			ch.OnHangup(func() { d.legs.Delete(out.ID) })
 			if err := out.Ack(context.Background()); err != nil {
 				ch.Log().Warn("ack", "error", err)
 			}

@@ -251,8 +251,7 @@ func (e *Engine) loop(ctx context.Context, st *runState, within func(channel.Loc
 	ch := st.ch
 	for {
 		if err := st.guard.step(); err != nil {
-			loc := ch.Location()
-			return fmt.Errorf("%w, at %s@%s:%d", err, loc.Exten, loc.Context, loc.Priority)
+			return loopError(err, ch.Location())
 		}
 		if !st.inH && (ch.HungUp() || ctx.Err() != nil) {
 			return app.ErrHangup
@@ -265,21 +264,20 @@ func (e *Engine) loop(ctx context.Context, st *runState, within func(channel.Loc
 			if nested || st.inH {
 				return nil
 			}
-			if _, p1 := dp.lookup(e.now(), loc.Context, loc.Exten, 1, "", cid, matchExact); p1 == nil {
-				if _, pi := dp.lookup(e.now(), loc.Context, "i", 1, "", cid, matchExact); pi != nil {
-					ch.Log().Info("channel sent to invalid extension", "context", loc.Context, "exten", loc.Exten, "priority", loc.Priority)
-					st.printf("  -- invalid extension '%s': going to 'i'\n", loc.Exten)
-					ch.SetVar("INVALID_EXTEN", loc.Exten)
-					ch.SetLocation(channel.Location{Context: loc.Context, Exten: "i", Priority: 1})
-					continue
-				}
-				return fmt.Errorf("%w: %s,%s,%d and no 'i' extension", ErrInvalidExtension, loc.Context, loc.Exten, loc.Priority)
+			again, err := e.noPriority(st, dp, loc, cid)
+			if again {
+				continue
 			}
-			e.autoFallthrough(st, loc)
-			return nil
+			return err
 		}
 		if err := e.exec(ctx, st, p, loc); err != nil {
-			return err
+			pend, ok := err.(*app.Pending)
+			if !ok {
+				return err
+			}
+			if err := pend.Wait(); err != nil { // a bridged call parks here (see app.Pending)
+				return err
+			}
 		}
 		if st.subDone {
 			return nil
@@ -298,6 +296,32 @@ func (e *Engine) loop(ctx context.Context, st *runState, within func(channel.Loc
 		loc.Priority++
 		ch.SetLocation(loc)
 	}
+}
+
+//go:noinline
+func loopError(err error, loc channel.Location) error {
+	return fmt.Errorf("%w, at %s@%s:%d", err, loc.Exten, loc.Context, loc.Priority)
+}
+
+// noPriority handles a location without a priority at the top level: the
+// 'i' extension for an invalid one (again: run on), else the end of the
+// extension (autofallthrough) or ErrInvalidExtension.
+//
+//go:noinline
+func (e *Engine) noPriority(st *runState, dp *Dialplan, loc channel.Location, cid string) (again bool, err error) {
+	ch := st.ch
+	if _, p1 := dp.lookup(e.now(), loc.Context, loc.Exten, 1, "", cid, matchExact); p1 == nil {
+		if _, pi := dp.lookup(e.now(), loc.Context, "i", 1, "", cid, matchExact); pi != nil {
+			ch.Log().Info("channel sent to invalid extension", "context", loc.Context, "exten", loc.Exten, "priority", loc.Priority)
+			st.printf("  -- invalid extension '%s': going to 'i'\n", loc.Exten)
+			ch.SetVar("INVALID_EXTEN", loc.Exten)
+			ch.SetLocation(channel.Location{Context: loc.Context, Exten: "i", Priority: 1})
+			return true, nil
+		}
+		return false, fmt.Errorf("%w: %s,%s,%d and no 'i' extension", ErrInvalidExtension, loc.Context, loc.Exten, loc.Priority)
+	}
+	e.autoFallthrough(st, loc)
+	return false, nil
 }
 
 // autoFallthrough ends a channel that ran out of priorities (autofallthrough)
@@ -344,24 +368,45 @@ func (e *Engine) exec(ctx context.Context, st *runState, p *Priority, loc channe
 		name = entry.name
 	}
 	if log := ch.Log(); log.Enabled(ctx, slog.LevelDebug) {
-		log.DebugContext(ctx, "executing", "at", fmt.Sprintf("%s@%s:%d", loc.Exten, loc.Context, loc.Priority),
-			"app", name, "data", data, "source", p.Pos.String())
+		logExec(ctx, log, p, loc, name, data)
 	}
 	if !ok {
-		st.line(loc, p, name, data, "no such application: the call would be hung up here")
-		return fmt.Errorf("%w '%s' for extension (%s, %s, %d) [%s]", ErrNoApplication, p.App, loc.Context, loc.Exten, loc.Priority, p.Pos)
+		return noApplication(st, p, loc, name, data)
 	}
 	ch.SetApp(name, data)
 	if st.dry != nil {
 		return e.dryExec(ctx, st, entry, p, loc, data)
 	}
 	if err := entry.app.Exec(ctx, ch, data); err != nil {
-		if errors.Is(err, app.ErrHangup) {
-			return err
-		}
-		return fmt.Errorf("dialplan: %s@%s:%d %s: %w", loc.Exten, loc.Context, loc.Priority, name, err)
+		return appError(err, loc, name)
 	}
 	return nil
+}
+
+// The cold paths of exec and loop are functions of their own, kept out of
+// line: exec and loop stay on the stack of every call for its whole
+// length, and their frames (with fmt's and slog's arguments inlined) kept
+// a held call's goroutine above the quarter of its 16 KB stack under
+// which the GC halves it (bench held-calls-direct: 16 KB → 8 KB a call).
+
+//go:noinline
+func logExec(ctx context.Context, log *slog.Logger, p *Priority, loc channel.Location, name, data string) {
+	log.DebugContext(ctx, "executing", "at", fmt.Sprintf("%s@%s:%d", loc.Exten, loc.Context, loc.Priority),
+		"app", name, "data", data, "source", p.Pos.String())
+}
+
+//go:noinline
+func noApplication(st *runState, p *Priority, loc channel.Location, name, data string) error {
+	st.line(loc, p, name, data, "no such application: the call would be hung up here")
+	return fmt.Errorf("%w '%s' for extension (%s, %s, %d) [%s]", ErrNoApplication, p.App, loc.Context, loc.Exten, loc.Priority, p.Pos)
+}
+
+//go:noinline
+func appError(err error, loc channel.Location, name string) error {
+	if _, ok := err.(*app.Pending); ok || errors.Is(err, app.ErrHangup) {
+		return err
+	}
+	return fmt.Errorf("dialplan: %s@%s:%d %s: %w", loc.Exten, loc.Context, loc.Priority, name, err)
 }
 
 // runH runs the h extension of the channel's context, if any, after the

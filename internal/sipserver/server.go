@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,7 @@ type Server struct {
 	udpBuf   int
 	handlers map[sip.RequestMethod]Handler
 	tracer   *tracer
+	clients  sync.Map // ClientFor's clients by key
 
 	mu        sync.Mutex
 	closers   []func() error
@@ -438,18 +440,27 @@ func netFor(base, addr string) string {
 // phone must accept have to come from the socket its own packets went to.
 func (s *Server) ClientFor(local, remote, transport string) *sipgo.Client {
 	host, port := s.Advertised(local, remote)
+	udp := strings.EqualFold(transport, "udp") || transport == ""
+	// Clients are shared per (advertised address, transport, local
+	// socket): one per call was an allocation held for the whole call.
+	key := host + "|" + strconv.Itoa(port) + "|" + strings.ToLower(transport)
+	if udp {
+		key += "|" + local
+	}
+	if c, ok := s.clients.Load(key); ok {
+		return c.(*sipgo.Client)
+	}
 	opts := []sipgo.ClientOption{sipgo.WithClientLogger(s.sipgoLog), sipgo.WithClientNAT()}
 	if host != "" {
 		opts = append(opts, sipgo.WithClientHostname(host), sipgo.WithClientPort(port))
 	}
-	if strings.EqualFold(transport, "udp") || transport == "" {
-		if local != "" {
-			opts = append(opts, sipgo.WithClientConnectionAddr(local))
-		}
+	if udp && local != "" {
+		opts = append(opts, sipgo.WithClientConnectionAddr(local))
 	}
 	c, err := sipgo.NewClient(s.ua, opts...)
 	if err != nil {
 		return s.client // options above cannot fail on valid addresses
 	}
-	return c
+	actual, _ := s.clients.LoadOrStore(key, c)
+	return actual.(*sipgo.Client)
 }

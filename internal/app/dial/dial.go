@@ -158,9 +158,10 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 	defer stopForwarders()
 	for _, l := range legs {
 		go func(l *channel.Channel) {
+			evs := l.Events()
 			for {
 				select {
-				case ev := <-l.Events():
+				case ev := <-evs:
 					select {
 					case events <- legEvent{l, ev}:
 					case <-stop:
@@ -237,6 +238,7 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 				// The bridge waits on the channels' contexts: the event
 				// forwarders would only hold a goroutine per call.
 				stopForwarders()
+				le.leg.DropEvents()
 				return answered(ctx, caller, le.leg, le.ev.Body, s, func() { hangupAll(le.leg, channel.CauseNormalClearing) })
 			case channel.EvHangup:
 				live--
@@ -298,15 +300,27 @@ func answered(ctx context.Context, caller, callee *channel.Channel, sdp []byte, 
 	caller.SetConnected(callee.CallerID())
 	channel.Bridge(caller, callee)
 	start := time.Now()
-	select {
-	case <-caller.Context().Done():
+	cont := s.Options.Continue
+	// The wait for the end of the call runs from the engine's loop (see
+	// app.Pending).
+	return &app.Pending{Wait: func() error { return waitBridged(caller, callee, start, cont) }}
+}
+
+// waitBridged waits until either party hangs up: the caller ends the call,
+// the callee ends it too unless cont (the g option) lets the dialplan go
+// on. One channel receive rather than a select keeps the parked stack
+// small.
+func waitBridged(caller, callee *channel.Channel, start time.Time, cont bool) error {
+	ended := make(chan *channel.Channel, 2)
+	caller.OnHangup(func() { ended <- caller })
+	callee.OnHangup(func() { ended <- callee })
+	if <-ended == caller {
 		callee.Hangup(channel.CauseNormalClearing)
 		return ErrHangup
-	case <-callee.Context().Done():
-		caller.SetVar("ANSWEREDTIME", strconv.Itoa(int(time.Since(start).Seconds())))
-		if s.Options.Continue {
-			return nil
-		}
-		return ErrHangup
 	}
+	caller.SetVar("ANSWEREDTIME", strconv.Itoa(int(time.Since(start).Seconds())))
+	if cont {
+		return nil
+	}
+	return ErrHangup
 }
