@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +26,13 @@ type Allocator struct {
 	start, end int
 	next       atomic.Uint32
 	polls      *pollers
+
+	// inUse marks the pairs this allocator holds, per local address, so
+	// that Open skips them without a socket and a failed bind each: with
+	// the range mostly taken (B2BUA bench at 1,500 calls/s) those failed
+	// tries were a fifth of gopbx's CPU.
+	mu    sync.Mutex
+	inUse map[netip.Addr][]bool
 }
 
 // NewAllocator makes an allocator for ports start..end (inclusive). Odd
@@ -40,7 +48,7 @@ func NewAllocator(start, end int) (*Allocator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Allocator{start: start, end: end, polls: ps}, nil
+	return &Allocator{start: start, end: end, polls: ps, inUse: map[netip.Addr][]bool{}}, nil
 }
 
 // Range reports the configured bounds.
@@ -55,17 +63,60 @@ func (a *Allocator) Open(ip netip.Addr) (*Session, error) {
 	pairs := (a.end - a.start + 1) / 2
 	for try := 0; try < pairs; try++ {
 		n := int(a.next.Add(1)-1) % pairs
+		if !a.reserve(ip, n, pairs) {
+			continue
+		}
 		port := a.start + 2*n
 		fd, err := openUDP(netip.AddrPortFrom(ip, uint16(port)), 0)
 		if err != nil {
+			a.release(ip, n) // taken by another process: tried again next round
 			continue
 		}
 		rfd, err := openUDP(netip.AddrPortFrom(ip, uint16(port+1)), rtcpRcvBuf)
 		if err != nil {
 			unix.Close(fd)
+			a.release(ip, n)
 			continue
 		}
-		return newSession(fd, rfd, netip.AddrPortFrom(ip, uint16(port)), a.polls.pick()), nil
+		s := newSession(fd, rfd, netip.AddrPortFrom(ip, uint16(port)), a.polls.pick())
+		s.alloc, s.pair = a, n
+		return s, nil
 	}
 	return nil, fmt.Errorf("%w %d-%d on %s", ErrNoPorts, a.start, a.end, ip)
+}
+
+// reserve marks pair n of ip taken, unless it is.
+func (a *Allocator) reserve(ip netip.Addr, n, pairs int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	used := a.inUse[ip]
+	if used == nil {
+		used = make([]bool, pairs)
+		a.inUse[ip] = used
+	}
+	if used[n] {
+		return false
+	}
+	used[n] = true
+	return true
+}
+
+// release frees pair n of ip (Session.Close).
+func (a *Allocator) release(ip netip.Addr, n int) {
+	a.mu.Lock()
+	a.inUse[ip][n] = false
+	a.mu.Unlock()
+}
+
+// InUse reports how many pairs are held on ip.
+func (a *Allocator) InUse(ip netip.Addr) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, u := range a.inUse[ip] {
+		if u {
+			n++
+		}
+	}
+	return n
 }

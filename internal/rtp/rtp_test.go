@@ -47,6 +47,45 @@ func TestAllocatorRangeAndExhaustion(t *testing.T) {
 	}
 	s3.Close()
 	s2.Close()
+	if n := a.InUse(ip); n != 0 {
+		t.Errorf("InUse after closing every session = %d, want 0", n)
+	}
+}
+
+// TestAllocatorSkipsForeignPorts: a pair another socket holds is skipped
+// (and tried again later), and the allocator's own pairs are counted.
+func TestAllocatorSkipsForeignPorts(t *testing.T) {
+	a := newAlloc(t, 33102, 33107) // pairs 33102, 33104, 33106
+	ip := netip.MustParseAddr("127.0.0.1")
+	foreign, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 33105}) // RTCP port of the second pair
+	if err != nil {
+		t.Skipf("cannot hold port 33105: %v", err)
+	}
+	var ss []*Session
+	for i := 0; i < 2; i++ {
+		s, err := a.Open(ip)
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		if s.Local().Port() == 33104 {
+			t.Errorf("got pair 33104 whose RTCP port is held elsewhere")
+		}
+		ss = append(ss, s)
+	}
+	if n := a.InUse(ip); n != 2 {
+		t.Errorf("InUse = %d, want 2", n)
+	}
+	if _, err := a.Open(ip); !errors.Is(err, ErrNoPorts) {
+		t.Fatalf("Open with the range taken: %v, want ErrNoPorts", err)
+	}
+	foreign.Close()
+	s, err := a.Open(ip)
+	if err != nil || s.Local().Port() != 33104 {
+		t.Fatalf("Open after the foreign socket closed: %v %v, want pair 33104", s, err)
+	}
+	for _, s := range append(ss, s) {
+		s.Close()
+	}
 }
 
 // TestReceiveLatchSend: packets reach the handler, the session latches on

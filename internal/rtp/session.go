@@ -30,6 +30,8 @@ type Session struct {
 	local      netip.AddrPort
 	poll       *poller
 	slot       int32
+	alloc      *Allocator // nil for sessions not from an Allocator
+	pair       int        // the port pair's index in alloc
 	rmu        sync.Mutex // held by the poller while reading, and by Close
 
 	handler atomic.Pointer[Handler]
@@ -258,5 +260,8 @@ func (s *Session) Close() error {
 	s.fd, s.rtcpFD = -1, -1
 	s.mu.Unlock()
 	s.rmu.Unlock()
+	if s.alloc != nil {
+		s.alloc.release(s.local.Addr(), s.pair)
+	}
 	return err
 }

@@ -138,7 +138,7 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 			lastCause = channel.CauseSubscriberAbsent
 			continue
 		}
-		caller.Log().Info("dial: called", "dest", leg.Name())
+		caller.Log().Debug("dial: called", "dest", leg.Name()) // per call, like Asterisk's verbose "Called": not for the INFO log
 		legs = append(legs, leg)
 	}
 	caller.SetVar("DIALSTATUS", "")
