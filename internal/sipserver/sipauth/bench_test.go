@@ -2,7 +2,9 @@ package sipauth
 
 import (
 	"context"
+	"encoding/binary"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -65,5 +67,21 @@ func BenchmarkChallengeTwoAlgorithms(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.auth.Challenge(req, opts)
+	}
+}
+
+// BenchmarkReplayFull measures use on a full table, as under sustained
+// REGISTER load: every new nonce makes room for itself now and then.
+func BenchmarkReplayFull(b *testing.B) {
+	t := newReplayTable(DefaultMaxNonces, int64(time.Hour), 0)
+	var key nonceKey
+	n := int64(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		binary.LittleEndian.PutUint64(key[:8], uint64(n)*0x9E3779B97F4A7C15)
+		if t.use(key, n, 1, n) != replayOK {
+			b.Fatal("fresh nonce refused")
+		}
 	}
 }

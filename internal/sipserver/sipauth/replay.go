@@ -2,7 +2,6 @@ package sipauth
 
 import (
 	"math"
-	"slices"
 	"sync"
 )
 
@@ -102,8 +101,8 @@ func (s *replayShard) evict(expiredBefore int64, perShard int) {
 	for _, e := range s.m {
 		s.scratch = append(s.scratch, e.issued)
 	}
-	slices.Sort(s.scratch)
-	cutoff := s.scratch[min(want, len(s.scratch))-1]
+	k := min(want, len(s.scratch)) - 1
+	cutoff := nthSmallest(s.scratch, k) // a selection, not a sort: O(n)
 	for k, e := range s.m {
 		if e.issued <= cutoff {
 			delete(s.m, k)
@@ -122,4 +121,46 @@ func (t *replayTable) len() int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// nthSmallest returns the k-th smallest value of a (0-based), reordering a
+// (quickselect with a median-of-three pivot).
+func nthSmallest(a []int64, k int) int64 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		pivot := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < pivot {
+				i++
+			}
+			for a[j] > pivot {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
 }
