@@ -3,7 +3,7 @@
 GO        ?= go
 BIN       ?= bin/gopbx
 FUZZTIME  ?= 30s
-BENCHTIME ?= 1s
+BENCHTIME ?= 300ms
 
 # Packages whose code runs on many goroutines at once get the race detector.
 # Only directories that exist are listed, so the target works while the tree

@@ -78,7 +78,7 @@ var workloads = []workload{
 		Title:         "OPTIONS to the server",
 		Op:            "OPTIONS",
 		Scenario:      "options.xml",
-		Steps:         []int{5000, 10000, 15000, 20000, 25000, 30000, 35000, 40000, 45000, 50000},
+		Steps:         []int{5000, 15000, 25000, 35000, 45000, 55000},
 		QuickSteps:    []int{2000, 5000},
 		Duration:      6 * time.Second,
 		QuickDuration: 3 * time.Second,
