@@ -6,7 +6,9 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -208,5 +210,39 @@ func CheckSetup(t testing.TB, name string) {
 	})
 	if err != nil || a == nil {
 		t.Fatalf("factory of %s = %v, %v", name, a, err)
+	}
+}
+
+// HangupApp tests an application that ends the call with an indication,
+// as Busy and Congestion do: on an unanswered call, app() indicates ind
+// and hangs up with cause, which the h extension sees as HANGUPCAUSE and
+// nothing after it runs; on an answered call, app(0.05) hangs up with
+// normal clearing. The test must register app, Answer and NoOp.
+func HangupApp(t *testing.T, app string, cause channel.Cause, ind channel.Indication) {
+	t.Helper()
+	e := Engine(t, fmt.Sprintf(`
+[demo]
+exten => 1,1,%[1]s()
+ same => n,NoOp(not reached)
+exten => 2,1,Answer()
+ same => n,%[1]s(0.05)
+exten => h,1,NoOp(cause ${HANGUPCAUSE})
+`, app))
+	r := Call(t, e, "demo", "1")
+	if r.Err != nil {
+		t.Fatalf("Run: %v", r.Err)
+	}
+	if hung, got := r.Driver.HungUp(); !hung || got != cause {
+		t.Errorf("%s: hung up %v with cause %d, want %d", app, hung, got, cause)
+	}
+	if got := r.Driver.Indications(); !reflect.DeepEqual(got, []channel.Indication{ind}) {
+		t.Errorf("%s: indications = %v, want [%v]", app, got, ind)
+	}
+	if _, data := r.Ch.App(); data != fmt.Sprintf("cause %d", cause) {
+		t.Errorf("%s: h saw %q, want cause %d", app, data, cause)
+	}
+	r = Call(t, e, "demo", "2")
+	if hung, got := r.Driver.HungUp(); !hung || got != channel.CauseNormalClearing {
+		t.Errorf("%s on an answered call: hung up %v with cause %d, want normal clearing", app, hung, got)
 	}
 }
