@@ -277,7 +277,8 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 
-	ds, err := d.uaFor(r.LocalAddr(), r.Source(), r.Transport()).ReadInvite(r.Request, r.Tx)
+	rtx := &releasableTx{tx: r.Tx}
+	ds, err := d.uaFor(r.LocalAddr(), r.Source(), r.Transport()).ReadInvite(r.Request, rtx)
 	if err != nil {
 		if l.media != nil {
 			l.media.Close()
@@ -286,7 +287,7 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		r.Respond(400, "Bad Request")
 		return
 	}
-	l.in = ds
+	l.in, l.inTx = ds, rtx
 	l.req = ds.InviteRequest // sipgo's copy: the original need not outlive its transaction
 	r.SetResponded()         // from here the dialog session answers the INVITE
 

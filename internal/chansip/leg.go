@@ -28,8 +28,9 @@ type leg struct {
 	log *slog.Logger
 
 	// Inbound.
-	in  *sipgo.DialogServerSession
-	req *sip.Request
+	in   *sipgo.DialogServerSession
+	inTx *releasableTx // what in holds as its INVITE transaction
+	req  *sip.Request
 
 	// Outbound.
 	out    *sipgo.DialogClientSession
@@ -184,6 +185,9 @@ func (l *leg) Answer(ctx context.Context, ch *channel.Channel) error {
 		l.mu.Unlock()
 		if release != nil {
 			release()
+		}
+		if l.inTx != nil {
+			l.inTx.release() // ACKed: the dialog no longer needs the transaction
 		}
 		return nil
 	case <-ch.Context().Done():
