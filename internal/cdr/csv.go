@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // CSVDirName is the directory cdr_csv writes in, under Asterisk's log
@@ -19,15 +20,27 @@ const MasterFile = "Master.csv"
 
 // CSV is the csv backend: cdr_csv's Master.csv, and with account logs one
 // <accountcode>.csv per account code. Each batch is appended with one
-// write per file and fsynced before Log returns. Files are opened for each
-// batch, so logrotate can move them away at any time.
+// write per file before Log returns, so it survives a crash of gopbx.
+// Files are fsynced at most once a second (csvSyncEvery), within a second
+// of the write: the guarantee of the SQLite copy (WAL, synchronous=NORMAL),
+// where an fsync per batch cost 3% of the CPU per call at 1,000 calls/s.
+// Asterisk's cdr_csv never fsyncs. Files are opened for each batch, so
+// logrotate can move them away at any time.
 type CSV struct {
 	dir         string
 	format      CSVFormat
 	accountLogs bool
 
-	mu sync.Mutex // one batch at a time, so lines never interleave
+	mu        sync.Mutex // one batch at a time, so lines never interleave
+	unsynced  map[string]bool
+	lastSync  time.Time
+	syncTimer *time.Timer
+	syncErr   error                   // of a timed sync, reported by the next Log
+	fsync     func(path string) error // fsyncPath; tests count the calls
 }
+
+// csvSyncEvery is the most often CSV fsyncs its files.
+const csvSyncEvery = time.Second
 
 // NewCSV returns a csv backend writing under dir (created if missing) in
 // format f, with per-account files when accountLogs is set (cdr.conf's
@@ -36,7 +49,7 @@ func NewCSV(dir string, f CSVFormat, accountLogs bool) (*CSV, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("cdr: csv: %w", err)
 	}
-	return &CSV{dir: dir, format: f, accountLogs: accountLogs}, nil
+	return &CSV{dir: dir, format: f, accountLogs: accountLogs, unsynced: map[string]bool{}, fsync: fsyncPath}, nil
 }
 
 // Dir is where the files are.
@@ -69,27 +82,63 @@ func (c *CSV) Log(ctx context.Context, recs []Record) error {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := appendSync(filepath.Join(c.dir, MasterFile), master); err != nil {
-		errs = append(errs, err)
+	if c.syncErr != nil {
+		errs = append(errs, c.syncErr)
+		c.syncErr = nil
 	}
+	c.appendLocked(filepath.Join(c.dir, MasterFile), master, &errs)
 	for _, acc := range accounts {
-		if err := appendSync(filepath.Join(c.dir, acc+".csv"), perAccount[acc]); err != nil {
+		c.appendLocked(filepath.Join(c.dir, acc+".csv"), perAccount[acc], &errs)
+	}
+	if wait := csvSyncEvery - time.Since(c.lastSync); wait <= 0 {
+		if err := c.syncLocked(); err != nil {
 			errs = append(errs, err)
 		}
+	} else if c.syncTimer == nil {
+		c.syncTimer = time.AfterFunc(wait, c.timedSync)
 	}
 	return errors.Join(errs...)
 }
 
-// appendSync appends data to the file at path and fsyncs it.
-func appendSync(path string, data []byte) error {
+func (c *CSV) appendLocked(path string, data []byte, errs *[]error) {
+	if err := appendFile(path, data); err != nil {
+		*errs = append(*errs, err)
+		return
+	}
+	c.unsynced[path] = true
+}
+
+// syncLocked fsyncs the files written since the last sync.
+func (c *CSV) syncLocked() error {
+	var errs []error
+	for path := range c.unsynced {
+		if err := c.fsync(path); err != nil {
+			errs = append(errs, fmt.Errorf("cdr: csv: sync %s: %w", path, err))
+		}
+	}
+	clear(c.unsynced)
+	c.lastSync = time.Now()
+	if c.syncTimer != nil {
+		c.syncTimer.Stop()
+		c.syncTimer = nil
+	}
+	return errors.Join(errs...)
+}
+
+func (c *CSV) timedSync() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.syncTimer = nil
+	c.syncErr = errors.Join(c.syncErr, c.syncLocked())
+}
+
+// appendFile appends data to the file at path.
+func appendFile(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return fmt.Errorf("cdr: csv: %w", err)
 	}
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -97,6 +146,19 @@ func appendSync(path string, data []byte) error {
 		return fmt.Errorf("cdr: csv: write %s: %w", path, err)
 	}
 	return nil
+}
+
+// fsyncPath flushes the file at path to disk.
+func fsyncPath(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 var _ Backend = (*CSV)(nil)
