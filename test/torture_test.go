@@ -229,7 +229,11 @@ func tortureCases() []tortureCase {
 		{name: "rfc4475/invut", file: "invut", want: []int{415}, header: "Accept: application/sdp"},
 		{name: "rfc4475/regaut01", file: "regaut01", want: []int{401, 403, 404}},
 		{name: "rfc4475/multi01", file: "multi01", want: []int{400}},
-		{name: "rfc4475/mcl01", file: "mcl01", want: []int{400}, tcp: []int{}}, // TCP: no framing, connection closed
+		// Over TCP sipgo delivers the request and closes the stream on the
+		// bytes after it: our 400 wins that race or not (both seen), so the
+		// missing answer is a known gap there, not a fixed expectation.
+		{name: "rfc4475/mcl01", file: "mcl01", want: []int{400},
+			knownGap: "TCP: sipgo may close the connection before the 400 is written", gapOn: "tcp"},
 		{name: "rfc4475/bcast", file: "bcast"},
 		{name: "rfc4475/zeromf", file: "zeromf", want: []int{483}},
 		{name: "rfc4475/cparam01", file: "cparam01", want: []int{401, 403, 404}},
