@@ -287,7 +287,7 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		r.Respond(400, "Bad Request")
 		return
 	}
-	l.in, l.inTx = ds, rtx
+	l.in, l.inTx, l.released = ds, rtx, make(chan struct{})
 	l.req = ds.InviteRequest // sipgo's copy: the original need not outlive its transaction
 	r.SetResponded()         // from here the dialog session answers the INVITE
 
@@ -331,23 +331,18 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	// The dialplan runs on a goroutine of its own, and this handler
 	// (sipgo's goroutine for the INVITE) returns once the INVITE is
 	// answered and ACKed, or the dialplan has ended. A held call then parks
-	// a shallow stack (dialplan frames only, under 4 KB, which the GC
-	// shrinks to 8 KB) instead of one under sipgo's and this handler's
-	// frames (over 5 KB in use: a 16 KB stack per held call).
-	released := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(released) }) }
-	l.setReleased(release)
+	// only the dialplan's frames (see app.Pending: a 4 KB stack), not
+	// sipgo's and this handler's under them (a 16 KB stack).
 	slotOwned = false
-	go d.runCall(ch, l, ds.ID, release)
-	<-released
+	go d.runCall(ch, l, ds.ID)
+	<-l.released
 }
 
 // runCall runs the dialplan of an inbound call and ends the call. Its
 // frame is at the bottom of every held call's stack: keep it small (see
 // app.Pending).
-func (d *Driver) runCall(ch *channel.Channel, l *leg, id string, release func()) {
-	defer d.endCall(ch, l, id, release)
+func (d *Driver) runCall(ch *channel.Channel, l *leg, id string) {
+	defer d.endCall(ch, l, id)
 	if err := d.run(ch.Context(), ch); err != nil && !errors.Is(err, context.Canceled) {
 		logRunError(ch, err)
 	}
@@ -357,11 +352,11 @@ func logRunError(ch *channel.Channel, err error) {
 	ch.Log().Warn("dialplan ended with error", "error", err)
 }
 
-func (d *Driver) endCall(ch *channel.Channel, l *leg, id string, release func()) {
+func (d *Driver) endCall(ch *channel.Channel, l *leg, id string) {
 	ch.Hangup(0) // the cause recorded by the dialplan, else normal clearing
 	l.wait()
 	d.legs.Delete(id)
-	release()
+	l.release()
 	d.calls.Add(-1) // the maxcalls slot lasts as long as the call
 }
 

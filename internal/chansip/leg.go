@@ -49,16 +49,13 @@ type leg struct {
 
 	media *media.Stream // anchored media, nil for pass-through
 
-	// released lets the inbound INVITE's handler return (see onInvite);
-	// Answer calls it once the 200 is ACKed.
-	released func()
+	// released is closed (once, by release) to let the inbound INVITE's
+	// handler return: when the 200 is ACKed or the call ends (onInvite).
+	released    chan struct{}
+	releaseOnce sync.Once
 }
 
-func (l *leg) setReleased(f func()) {
-	l.mu.Lock()
-	l.released = f
-	l.mu.Unlock()
-}
+func (l *leg) release() { l.releaseOnce.Do(func() { close(l.released) }) }
 
 func (l *leg) RemoteSDP() []byte {
 	l.mu.Lock()
@@ -180,15 +177,8 @@ func (l *leg) Answer(ctx context.Context, ch *channel.Channel) error {
 		if err != nil {
 			return fmt.Errorf("chansip: answer: %w", err)
 		}
-		l.mu.Lock()
-		release := l.released
-		l.mu.Unlock()
-		if release != nil {
-			release()
-		}
-		if l.inTx != nil {
-			l.inTx.release() // ACKed: the dialog no longer needs the transaction
-		}
+		l.release()
+		l.inTx.release() // ACKed: the dialog no longer needs the transaction
 		return nil
 	case <-ch.Context().Done():
 		return channel.ErrHungUp
