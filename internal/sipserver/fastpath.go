@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gopbx/gopbx/internal/lazylog"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -181,7 +178,7 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 		return
 	}
 	r := &Request{Request: req, srv: s, local: job.pc.LocalAddr().String()}
-	r.Log = lazylog.With(s.log, slog.String("call_id", callID(req)), slog.String("method", string(req.Method)), slog.String("src", src))
+	r.Log = s.requestLog(req, src)
 	var finished atomic.Bool
 	r.reply = func(res *sip.Response) error {
 		// One allocation of a typical response's size instead of the

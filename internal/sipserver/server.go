@@ -369,10 +369,16 @@ func (s *Server) udpConn(local string) net.PacketConn {
 	return s.udpConns[local]
 }
 
+// requestLog is the logger of one request (from src): call_id, method and
+// src on every record, formatted only if one is logged.
+func (s *Server) requestLog(req *sip.Request, src string) *slog.Logger {
+	return lazylog.With(s.log, slog.String("call_id", callID(req)), slog.String("method", string(req.Method)), slog.String("src", src))
+}
+
 // serve is sipgo's entry point for every request.
 func (s *Server) serve(req *sip.Request, tx sip.ServerTransaction) {
 	r := &Request{Request: req, Tx: tx, srv: s}
-	r.Log = lazylog.With(s.log, slog.String("call_id", callID(req)), slog.String("method", string(req.Method)), slog.String("src", req.Source()))
+	r.Log = s.requestLog(req, req.Source())
 	s.dispatch(r)
 }
 
