@@ -449,23 +449,12 @@ func (m *Memory) Apply(ctx context.Context, aor string, fn ApplyFunc) ([]Binding
 // change is the backend's Change for put and dels applied to old: puts
 // that only refresh a stored binding go to Refresh.
 func change(aor string, old, put []Binding, dels []string) Change {
-	c := Change{AOR: aor, Put: put, Delete: dels}
-	refreshes := 0
-	for i := range put {
-		if j := index(old, put[i].Contact); j >= 0 && RefreshOf(put[i], old[j]) {
-			refreshes++
-		}
-	}
-	if refreshes == 0 {
-		return c
-	}
-	c.Put = make([]Binding, 0, len(put)-refreshes)
-	c.Refresh = make([]Binding, 0, refreshes)
-	for i := range put {
-		if j := index(old, put[i].Contact); j >= 0 && RefreshOf(put[i], old[j]) {
-			c.Refresh = append(c.Refresh, put[i])
+	c := Change{AOR: aor, Delete: dels}
+	for _, p := range put {
+		if j := index(old, p.Contact); j >= 0 && RefreshOf(p, old[j]) {
+			c.Refresh = append(c.Refresh, p)
 		} else {
-			c.Put = append(c.Put, put[i])
+			c.Put = append(c.Put, p)
 		}
 	}
 	return c
