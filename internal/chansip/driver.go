@@ -90,6 +90,7 @@ func New(srv *sipserver.Server, reg *channel.Registry, store location.Store, gua
 	srv.Handle(sip.CANCEL, sipserver.HandlerFunc(d.onCancel))
 	srv.Handle(sip.INFO, sipserver.HandlerFunc(d.onInDialog))
 	srv.Handle(sip.UPDATE, sipserver.HandlerFunc(d.onInDialog))
+	srv.ClaimACK(d.ownsACK)
 	return d
 }
 
@@ -249,6 +250,9 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	l := &leg{d: d, ep: ep, req: r.Request, remoteSDP: r.Body(), log: r.Log}
+	if v := r.Via(); v != nil {
+		l.inBranch, _ = v.Params.Get("branch")
+	}
 	if d.anchors(ep) {
 		st, err := d.newStream(l, ep, r.LocalAddr(), r.Source())
 		if err != nil {
@@ -424,6 +428,19 @@ func (d *Driver) findLeg(req *sip.Request) *leg {
 	return nil
 }
 
+// ownsACK tells the server's UDP fast path which ACKs onAck serves without
+// sipgo: those of a 2xx to an inbound call's INVITE, whose branch differs
+// from the INVITE's (RFC 3261 §17.1.1.3). The ACK of a non-2xx shares the
+// INVITE's branch and must reach sipgo's server transaction.
+func (d *Driver) ownsACK(req *sip.Request) bool {
+	l := d.findLeg(req)
+	if l == nil || l.in == nil || l.inBranch == "" {
+		return false
+	}
+	b, _ := req.Via().Params.Get("branch")
+	return b != "" && b != l.inBranch
+}
+
 func (d *Driver) onAck(ctx context.Context, r *sipserver.Request) {
 	if l := d.findLeg(r.Request); l != nil && l.in != nil {
 		if l.media != nil && len(r.Body()) > 0 {
@@ -431,7 +448,7 @@ func (d *Driver) onAck(ctx context.Context, r *sipserver.Request) {
 				l.log.Warn("sdp answer in ACK", "error", err)
 			}
 		}
-		l.in.ReadAck(r.Request, r.Tx)
+		l.in.ReadAck(r.Request, r.ServerTx())
 	}
 }
 
@@ -443,9 +460,9 @@ func (d *Driver) onBye(ctx context.Context, r *sipserver.Request) {
 	}
 	var err error
 	if l.in != nil {
-		err = l.in.ReadBye(r.Request, r.Tx)
+		err = l.in.ReadBye(r.Request, r.ServerTx())
 	} else {
-		err = l.out.ReadBye(r.Request, r.Tx)
+		err = l.out.ReadBye(r.Request, r.ServerTx())
 	}
 	if err != nil {
 		r.Respond(481, "Call/Transaction Does Not Exist")

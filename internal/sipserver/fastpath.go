@@ -13,12 +13,14 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// The fast path serves UDP REGISTER and OPTIONS without sipgo's transaction
-// layer. sipgo keeps every completed server transaction for Timer J (32 s)
+// The fast path serves UDP REGISTER, OPTIONS and BYE, and the ACKs of 2xx
+// responses, without sipgo's transaction layer. sipgo keeps every completed server transaction for Timer J (32 s)
 // at about 4 KB each and starts a goroutine per packet; at 10,000
 // registrations/s that is gigabytes of heap and most of the CPU in GC and
-// stack growth (research/sipgo.md, and our own profile). These requests
-// need no transaction state beyond absorbing retransmissions, so:
+// stack growth (research/sipgo.md, and our own profile); a BYE's server
+// transaction is kept the same 32 s, 1,500 calls/s hold 48,000 of them.
+// These requests need no transaction state beyond absorbing
+// retransmissions, so:
 //
 //   - the UDP read loop hands the datagram to a fixed pool of workers
 //     (bounded queue: when it is full the datagram is dropped and the
@@ -28,7 +30,11 @@ import (
 //   - final responses are kept for retransTTL, keyed like an RFC 3261
 //     §17.2.3 server transaction, and a retransmission gets the stored
 //     bytes again; one arriving while the original is still being handled
-//     is dropped.
+//     is dropped;
+//   - an ACK has no response: the handler that claims it (ClaimACK: the ACK
+//     of a 2xx, which starts its own transaction, RFC 3261 §17.1.1.3) runs
+//     on a worker; any other ACK (a non-2xx one belongs to sipgo's INVITE
+//     server transaction, which must stop retransmitting) goes to sipgo.
 const (
 	retransTTL   = 8 * time.Second // covers T1 retransmissions at 0.5, 1, 2 and 4 s
 	fastWorkers  = 128             // REGISTER waits for the SQLite group commit
@@ -41,14 +47,16 @@ type fastJob struct {
 	data []byte
 	from net.Addr
 	pc   net.PacketConn
+	ack  *sip.Request // an ACK parsed and claimed by the read hook
 }
 
 type fastPath struct {
-	s     *Server
-	queue chan fastJob
-	cache *retransCache
-	bufs  sync.Pool
-	wg    sync.WaitGroup
+	s       *Server
+	queue   chan fastJob
+	cache   *retransCache
+	bufs    sync.Pool
+	parsers sync.Pool // for the read hook's ACKs
+	wg      sync.WaitGroup
 
 	closeOnce sync.Once
 }
@@ -60,6 +68,7 @@ func newFastPath(s *Server) *fastPath {
 		cache: newRetransCache(),
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	f.parsers.New = func() any { return sip.NewParser() }
 	return f
 }
 
@@ -78,9 +87,40 @@ func (f *fastPath) stopOnce() {
 	f.wg.Wait()
 }
 
-// isFast reports whether a datagram is a request the fast path serves.
+// isFast reports whether a datagram is a request the fast path serves
+// (ACKs aside: see claimACK).
 func isFast(data []byte) bool {
-	return bytes.HasPrefix(data, []byte("REGISTER ")) || bytes.HasPrefix(data, []byte("OPTIONS "))
+	return bytes.HasPrefix(data, []byte("REGISTER ")) || bytes.HasPrefix(data, []byte("OPTIONS ")) ||
+		bytes.HasPrefix(data, []byte("BYE "))
+}
+
+// ClaimACK installs the test that takes an ACK off sipgo: f sees the parsed
+// ACK and returns true when its handler can serve it without the INVITE
+// server transaction, i.e. when it acknowledges a 2xx. Call it before
+// Listen.
+func (s *Server) ClaimACK(f func(*sip.Request) bool) { s.ackClaim = f }
+
+// claimACK parses an ACK in the read hook and reports whether the claim
+// test takes it (the parsed request is returned with the copy it refers
+// to). Parsing here costs what sipgo's own parse would; an ACK left to
+// sipgo is parsed twice, which only non-2xx ones are.
+func (f *fastPath) claimACK(data []byte) (*sip.Request, *[]byte) {
+	claim := f.s.ackClaim
+	if claim == nil || !bytes.HasPrefix(data, []byte("ACK ")) {
+		return nil, nil
+	}
+	bp := f.bufs.Get().(*[]byte)
+	buf := append((*bp)[:0], data...)
+	*bp = buf
+	parser := f.parsers.Get().(*sip.Parser)
+	msg, err := parser.ParseSIP(buf)
+	f.parsers.Put(parser)
+	req, ok := msg.(*sip.Request)
+	if err != nil || !ok || req.Via() == nil || req.CSeq() == nil || !claim(req) {
+		f.bufs.Put(bp)
+		return nil, nil
+	}
+	return req, bp
 }
 
 // filter is sipgo's read hook: it takes fast-path datagrams away from sipgo
@@ -100,18 +140,32 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 		}
 		return data, nil
 	}
-	if s.fast == nil || !isFast(data) {
+	if s.fast == nil {
 		s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
 		return data, nil
 	}
+	var ack *sip.Request
+	var bp *[]byte
+	if !isFast(data) {
+		if ack, bp = s.fast.claimACK(data); ack == nil {
+			s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
+			return data, nil
+		}
+	}
 	pc := s.udpConn(info.LocalAddr.String())
 	if pc == nil {
+		if bp != nil {
+			s.fast.bufs.Put(bp)
+		}
 		return data, nil
 	}
-	bp := s.fast.bufs.Get().(*[]byte)
-	buf := append((*bp)[:0], data...)
+	if bp == nil {
+		bp = s.fast.bufs.Get().(*[]byte)
+		*bp = append((*bp)[:0], data...)
+	}
+	buf := *bp
 	select {
-	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, pc: pc}:
+	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, pc: pc, ack: ack}:
 	default:
 		s.dropped.Add(1)
 		*bp = buf
@@ -132,6 +186,10 @@ func (f *fastPath) worker() {
 
 func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	s := f.s
+	if job.ack != nil {
+		f.handleACK(job)
+		return
+	}
 	msg, err := parser.ParseSIP(job.data)
 	short := errors.Is(err, sip.ErrParseReadBodyIncomplete)
 	if err != nil && !(short && msg != nil) {
@@ -208,6 +266,21 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 		f.cache.finish(key, nil) // no final response: forget the in-flight mark
 	}
 }
+
+// handleACK runs the handler of a claimed ACK: no response, no cache (a
+// retransmitted 2xx brings a retransmitted ACK, served again).
+func (f *fastPath) handleACK(job fastJob) {
+	req := job.ack
+	src := job.from.String()
+	req.SetTransport("UDP")
+	req.SetSource(src)
+	r := &Request{Request: req, srv: f.s, local: job.pc.LocalAddr().String()}
+	r.Log = f.s.requestLog(req, src)
+	r.reply = func(*sip.Response) error { return errNoResponse }
+	f.s.dispatch(r)
+}
+
+var errNoResponse = errors.New("sipserver: an ACK has no response")
 
 // keepForRetransmission tells which final responses the cache keeps for
 // retransmissions. A retransmitted REGISTER must get its 200 again: run

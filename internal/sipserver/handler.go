@@ -89,3 +89,27 @@ func (r *Request) Send(res *sip.Response) error {
 	}
 	return r.Tx.Respond(res)
 }
+
+// ServerTx is the transaction to hand to sipgo's dialog sessions (ReadBye,
+// ReadAck): sipgo's own, or on the fast path one whose Respond is r.Send.
+func (r *Request) ServerTx() sip.ServerTransaction {
+	if r.Tx != nil {
+		return r.Tx
+	}
+	return replyTx{r: r}
+}
+
+// replyTx is a fast-path request seen as a sipgo server transaction. Only
+// Respond does anything: the fast path keeps no transaction state beyond
+// its retransmission cache, so there is nothing to terminate or wait for.
+type replyTx struct{ r *Request }
+
+func (t replyTx) Respond(res *sip.Response) error    { return t.r.Send(res) }
+func (t replyTx) Terminate()                         {}
+func (t replyTx) OnTerminate(sip.FnTxTerminate) bool { return false }
+func (t replyTx) Done() <-chan struct{}              { return nil }
+func (t replyTx) Err() error                         { return nil }
+func (t replyTx) Acks() <-chan *sip.Request          { return nil }
+func (t replyTx) OnCancel(sip.FnTxCancel) bool       { return false }
+
+var _ sip.ServerTransaction = replyTx{}

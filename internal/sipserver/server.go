@@ -58,6 +58,7 @@ type Server struct {
 	supp     []string
 	udpBuf   int
 	handlers map[sip.RequestMethod]Handler
+	ackClaim func(*sip.Request) bool // see ClaimACK
 	tracer   *tracer
 	clients  sync.Map // ClientFor's clients by key
 
