@@ -195,8 +195,7 @@ func (g *guard) Admit(r *sipserver.Request) bool {
 // then ends: a flood gets one 503 per request, never retransmissions that
 // would multiply the traffic towards a (possibly spoofed) source.
 func respondStateless(r *sipserver.Request, code int, reason string, hdrs ...sip.Header) {
-	tx := r.Tx
-	r.Tx = nil
+	tx := r.DetachTx()
 	if err := r.Respond(code, reason, hdrs...); err != nil {
 		r.Log.Debug("stateless response", "error", err)
 	}

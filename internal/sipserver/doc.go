@@ -16,8 +16,9 @@
 //     415 with Accept, an unknown method 501 and a known but unserved one
 //     405 with Allow; a request whose Via cannot route a response is
 //     dropped;
-//   - a fast path for UDP REGISTER and OPTIONS outside sipgo's transaction
-//     layer (fastpath.go), and a Gate that drops banned sources before
+//   - a fast path for UDP REGISTER, OPTIONS, BYE, INVITE, CANCEL and ACK
+//     outside sipgo's transaction layer (fastpath.go, with its own INVITE
+//     server transaction in invitetx.go), and a Gate that drops banned sources before
 //     parsing and admits or refuses each request (rate limits, scanners);
 //   - a Server header from the configured user agent on every response;
 //   - message tracing for `sip set debug` with per-address filters.

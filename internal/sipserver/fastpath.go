@@ -13,28 +13,29 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// The fast path serves UDP REGISTER, OPTIONS and BYE, and the ACKs of 2xx
-// responses, without sipgo's transaction layer. sipgo keeps every completed server transaction for Timer J (32 s)
-// at about 4 KB each and starts a goroutine per packet; at 10,000
-// registrations/s that is gigabytes of heap and most of the CPU in GC and
-// stack growth (research/sipgo.md, and our own profile); a BYE's server
-// transaction is kept the same 32 s, 1,500 calls/s hold 48,000 of them.
-// These requests need no transaction state beyond absorbing
-// retransmissions, so:
+// The fast path serves UDP REGISTER, OPTIONS, BYE, INVITE (with its CANCEL
+// and the ACK of a non-2xx: invitetx.go) and the ACKs of 2xx responses
+// without sipgo's transaction layer. sipgo keeps every completed server
+// transaction for Timer J (32 s) at about 4 KB each and starts a goroutine
+// per packet; at 10,000 registrations/s that is gigabytes of heap and most
+// of the CPU in GC and stack growth (research/sipgo.md, and our own
+// profile), and at 1,500 calls/s its BYE and INVITE transactions alone
+// are 96,000 kept for 32 s. So:
 //
 //   - the UDP read loop hands the datagram to a fixed pool of workers
 //     (bounded queue: when it is full the datagram is dropped and the
 //     phone's retransmission comes back later, which is overload control);
 //   - a worker parses, validates and runs the handler, then writes the
-//     response from the same socket;
-//   - final responses are kept for retransTTL, keyed like an RFC 3261
-//     §17.2.3 server transaction, and a retransmission gets the stored
-//     bytes again; one arriving while the original is still being handled
-//     is dropped;
-//   - an ACK has no response: the handler that claims it (ClaimACK: the ACK
-//     of a 2xx, which starts its own transaction, RFC 3261 §17.1.1.3) runs
-//     on a worker; any other ACK (a non-2xx one belongs to sipgo's INVITE
-//     server transaction, which must stop retransmitting) goes to sipgo.
+//     response from the same socket (an INVITE's handler, which lasts
+//     until the call is answered, gets a goroutine of its own);
+//   - final responses of non-INVITE requests are kept for retransTTL, keyed
+//     like an RFC 3261 §17.2.3 server transaction, and a retransmission
+//     gets the stored bytes again; one arriving while the original is
+//     still being handled is dropped;
+//   - an ACK has no response. The read hook parses it: the ACK of a non-2xx
+//     ends its INVITE transaction there; one the handler claims (ClaimACK:
+//     the ACK of a 2xx, which has a branch of its own, RFC 3261 §17.1.1.3)
+//     runs on a worker; any other goes to sipgo.
 const (
 	retransTTL   = 8 * time.Second // covers T1 retransmissions at 0.5, 1, 2 and 4 s
 	fastWorkers  = 128             // REGISTER waits for the SQLite group commit
@@ -56,6 +57,8 @@ type fastPath struct {
 	cache   *retransCache
 	bufs    sync.Pool
 	parsers sync.Pool // for the read hook's ACKs
+	invites *inviteTable
+	running sync.WaitGroup // INVITE handlers (tests wait for them)
 	wg      sync.WaitGroup
 
 	closeOnce sync.Once
@@ -69,6 +72,7 @@ func newFastPath(s *Server) *fastPath {
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	f.parsers.New = func() any { return sip.NewParser() }
+	f.invites = newInviteTable(f)
 	return f
 }
 
@@ -78,6 +82,7 @@ func (f *fastPath) start(ctx context.Context) {
 		go f.worker()
 	}
 	go f.cache.sweep(ctx)
+	go f.invites.sweep(ctx)
 }
 
 // stopOnce drains the queue and stops the workers; the read loops must have
@@ -91,7 +96,8 @@ func (f *fastPath) stopOnce() {
 // (ACKs aside: see claimACK).
 func isFast(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("REGISTER ")) || bytes.HasPrefix(data, []byte("OPTIONS ")) ||
-		bytes.HasPrefix(data, []byte("BYE "))
+		bytes.HasPrefix(data, []byte("INVITE ")) || bytes.HasPrefix(data, []byte("BYE ")) ||
+		bytes.HasPrefix(data, []byte("CANCEL "))
 }
 
 // ClaimACK installs the test that takes an ACK off sipgo: f sees the parsed
@@ -100,27 +106,36 @@ func isFast(data []byte) bool {
 // Listen.
 func (s *Server) ClaimACK(f func(*sip.Request) bool) { s.ackClaim = f }
 
-// claimACK parses an ACK in the read hook and reports whether the claim
-// test takes it (the parsed request is returned with the copy it refers
-// to). Parsing here costs what sipgo's own parse would; an ACK left to
-// sipgo is parsed twice, which only non-2xx ones are.
-func (f *fastPath) claimACK(data []byte) (*sip.Request, *[]byte) {
+// claimACK parses an ACK in the read hook. The ACK of a non-2xx to a
+// fast-path INVITE goes to its transaction here (absorbed: handled is
+// true); one the claim test takes is returned with the copy it refers to,
+// for a worker. Parsing here costs what sipgo's own parse would; an ACK
+// left to sipgo is parsed twice, which only ACKs of TCP-era dialogs are.
+func (f *fastPath) claimACK(data []byte, src string) (req *sip.Request, bp *[]byte, handled bool) {
 	claim := f.s.ackClaim
-	if claim == nil || !bytes.HasPrefix(data, []byte("ACK ")) {
-		return nil, nil
+	if !bytes.HasPrefix(data, []byte("ACK ")) {
+		return nil, nil, false
 	}
-	bp := f.bufs.Get().(*[]byte)
+	bp = f.bufs.Get().(*[]byte)
 	buf := append((*bp)[:0], data...)
 	*bp = buf
 	parser := f.parsers.Get().(*sip.Parser)
 	msg, err := parser.ParseSIP(buf)
 	f.parsers.Put(parser)
 	req, ok := msg.(*sip.Request)
-	if err != nil || !ok || req.Via() == nil || req.CSeq() == nil || !claim(req) {
+	if err != nil || !ok || req.Via() == nil || req.CSeq() == nil {
 		f.bufs.Put(bp)
-		return nil, nil
+		return nil, nil, false
 	}
-	return req, bp
+	if tx := f.invites.get(txKeyAs(sip.INVITE, req, req.Via(), src)); tx != nil && tx.ack(req) {
+		f.bufs.Put(bp)
+		return nil, nil, true
+	}
+	if claim == nil || !claim(req) {
+		f.bufs.Put(bp)
+		return nil, nil, false
+	}
+	return req, bp, false
 }
 
 // filter is sipgo's read hook: it takes fast-path datagrams away from sipgo
@@ -147,7 +162,10 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 	var ack *sip.Request
 	var bp *[]byte
 	if !isFast(data) {
-		if ack, bp = s.fast.claimACK(data); ack == nil {
+		var handled bool
+		if ack, bp, handled = s.fast.claimACK(data, info.RemoteAddr.String()); handled {
+			return nil, nil
+		} else if ack == nil {
 			s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
 			return data, nil
 		}
@@ -228,6 +246,17 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 		f.write(job.pc, buf.Bytes(), viaDest(via, job.from), req)
 		return
 	}
+	switch req.Method {
+	case sip.INVITE:
+		f.invite(req, via, job, src)
+		return
+	case sip.CANCEL:
+		if tx := f.invites.get(txKeyAs(sip.INVITE, req, via, src)); tx != nil {
+			tx.cancel(req)
+			return
+		}
+		// No such INVITE: the handler answers 481.
+	}
 	key := txKey(req, via, src)
 	if cached, state := f.cache.begin(key); state == inFlight {
 		return
@@ -265,6 +294,35 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	if finished.CompareAndSwap(false, true) {
 		f.cache.finish(key, nil) // no final response: forget the in-flight mark
 	}
+}
+
+// invite starts an INVITE's transaction and runs its handler on a
+// goroutine of its own (it lasts until the call is answered or refused);
+// a retransmission gets the last response again.
+func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src string) {
+	key := txKey(req, via, src)
+	tx, isNew := f.invites.add(key, func() *inviteTx {
+		return newInviteTx(f.invites, key, job.pc, job.from, viaDest(via, job.from))
+	})
+	if !isNew {
+		tx.retransmitted()
+		return
+	}
+	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.pc.LocalAddr().String()}
+	r.Log = f.s.requestLog(req, src)
+	r.stateless = func(res *sip.Response) error {
+		dst := job.from
+		if !r.forceRport {
+			dst = viaDest(via, job.from)
+		}
+		return f.write(job.pc, marshalResponse(res), dst, nil)
+	}
+	f.running.Add(1)
+	go func() {
+		defer f.running.Done()
+		f.s.dispatch(r)
+		tx.handlerDone()
+	}()
 }
 
 // handleACK runs the handler of a claimed ACK: no response, no cache (a
@@ -321,6 +379,11 @@ func viaDest(via *sip.ViaHeader, from net.Addr) net.Addr {
 // txKey identifies a server transaction (RFC 3261 §17.2.3: branch, sent-by,
 // method; the source guards against branch collisions between phones).
 func txKey(req *sip.Request, via *sip.ViaHeader, src string) string {
+	return txKeyAs(req.Method, req, via, src)
+}
+
+// txKeyAs is txKey for another method: a CANCEL's or an ACK's INVITE.
+func txKeyAs(method sip.RequestMethod, req *sip.Request, via *sip.ViaHeader, src string) string {
 	branch, _ := via.Params.Get("branch")
 	if branch == "" {
 		// RFC 2543 client: fall back to Call-ID and CSeq.
@@ -328,7 +391,7 @@ func txKey(req *sip.Request, via *sip.ViaHeader, src string) string {
 			branch = callID(req) + "/" + strconv.FormatUint(uint64(cs.SeqNo), 10)
 		}
 	}
-	return src + "|" + string(req.Method) + "|" + via.Host + ":" + strconv.Itoa(via.Port) + "|" + branch
+	return src + "|" + string(method) + "|" + via.Host + ":" + strconv.Itoa(via.Port) + "|" + branch
 }
 
 type cacheState int
@@ -362,7 +425,7 @@ func newRetransCache() *retransCache {
 	return c
 }
 
-func (c *retransCache) shard(key string) int {
+func shard(key string) int {
 	var h uint32 = 2166136261
 	for i := 0; i < len(key); i++ {
 		h = (h ^ uint32(key[i])) * 16777619
@@ -373,7 +436,7 @@ func (c *retransCache) shard(key string) int {
 // begin reports whether key is new (and marks it in flight), in flight, or
 // done (with the stored response).
 func (c *retransCache) begin(key string) ([]byte, cacheState) {
-	sh := &c.shards[c.shard(key)]
+	sh := &c.shards[shard(key)]
 	now := time.Now().UnixNano()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -388,7 +451,7 @@ func (c *retransCache) begin(key string) ([]byte, cacheState) {
 }
 
 func (c *retransCache) finish(key string, res []byte) {
-	sh := &c.shards[c.shard(key)]
+	sh := &c.shards[shard(key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if res == nil {

@@ -30,6 +30,7 @@ type Request struct {
 	forceRport bool
 	responded  bool
 	reply      func(*sip.Response) error // fast path: write from the socket directly
+	stateless  func(*sip.Response) error // fast-path INVITE: the write DetachTx leaves
 	local      string                    // our socket's address
 }
 
@@ -88,6 +89,18 @@ func (r *Request) Send(res *sip.Response) error {
 		return r.srv.ua.TransportLayer().WriteMsg(res)
 	}
 	return r.Tx.Respond(res)
+}
+
+// DetachTx takes the request off its server transaction and returns the
+// transaction: later responses are sent statelessly (the caller ends the
+// transaction, e.g. to answer a flood without retransmissions).
+func (r *Request) DetachTx() sip.ServerTransaction {
+	tx := r.Tx
+	r.Tx = nil
+	if r.stateless != nil {
+		r.reply = r.stateless
+	}
+	return tx
 }
 
 // ServerTx is the transaction to hand to sipgo's dialog sessions (ReadBye,

@@ -160,10 +160,15 @@ func FuzzFastPath(f *testing.F) {
 		if !isFast(data) {
 			data = append([]byte("OPTIONS "), data...) // reach the parser
 		}
+		pc.mu.Lock()
 		pc.out = nil
+		pc.mu.Unlock()
 		// Twice: the second is a retransmission and gets the stored answer.
 		s.fast.handle(parser, fastJob{data: bytes.Clone(data), from: from, pc: pc})
 		s.fast.handle(parser, fastJob{data: bytes.Clone(data), from: from, pc: pc})
+		s.fast.running.Wait() // INVITE handlers run on their own goroutines
+		pc.mu.Lock()
+		defer pc.mu.Unlock()
 		for _, b := range pc.out {
 			checkResponse(t, b)
 		}
