@@ -56,6 +56,7 @@ type bench struct {
 	gopbx          string
 	kamailio       string
 	kamailioCfg    string
+	kamailioDBCfg  string // kamailio-db: usrloc written through to SQLite
 	sippNice       int
 	sipp           string
 	pprof          string
@@ -86,7 +87,7 @@ func run() int {
 		root      = flag.String("root", ".", "repository root")
 		gopbxBin  = flag.String("gopbx", "bin/gopbx", "gopbx binary (build it first: make build)")
 		out       = flag.String("out", "bench/results", "directory for latest.md and latest.json")
-		only      = flag.String("servers", "gopbx,kamailio", "servers to measure")
+		only      = flag.String("servers", "gopbx,kamailio,kamailio-db", "servers to measure (kamailio-db: Kamailio with usrloc written through to SQLite, register workload only)")
 		loads     = flag.String("workloads", "", "workloads to run (comma separated; default every one that is ready)")
 		steps     = flag.String("steps", "", "override the rate steps of every workload (comma separated ops/s)")
 		dur       = flag.Duration("duration", 0, "override the duration of each step")
@@ -98,6 +99,7 @@ func run() int {
 		workDir   = flag.String("workdir", "", "work directory (default a new temporary one)")
 		pprofAddr = flag.String("pprof", "", "start gopbx with -pprof ADDR (profile it while a step runs)")
 		kamCfg    = flag.String("kamailio-cfg", "bench/kamailio/registrar.cfg", "Kamailio configuration")
+		kamDBCfg  = flag.String("kamailio-db-cfg", "bench/kamailio/registrar-sqlite.cfg", "Kamailio configuration of server kamailio-db (usrloc db_mode 1 on db_sqlite)")
 		sippNice  = flag.Int("sipp-nice", 0, "nice value for the SIPp processes (negative needs root)")
 		rtpProf   = flag.String("rtp-profile", "", "also copy gopbx's CPU profile of the -rtp-profile-calls step to this file")
 		rtpProfN  = flag.Int("rtp-profile-calls", -1, "profile gopbx over the window of the RTP step with this many calls and put the top in the report (default 1000, quick 0 = none)")
@@ -127,9 +129,12 @@ func run() int {
 	if b.heldProfile = *heldProf; b.heldProfile != "" && !filepath.IsAbs(b.heldProfile) {
 		b.heldProfile, _ = filepath.Abs(b.heldProfile)
 	}
-	b.kamailioCfg = *kamCfg
+	b.kamailioCfg, b.kamailioDBCfg = *kamCfg, *kamDBCfg
 	if !filepath.IsAbs(b.kamailioCfg) {
 		b.kamailioCfg = filepath.Join(b.root, b.kamailioCfg)
+	}
+	if !filepath.IsAbs(b.kamailioDBCfg) {
+		b.kamailioDBCfg = filepath.Join(b.root, b.kamailioDBCfg)
 	}
 	if b.reps == 0 {
 		b.reps = 3
@@ -325,19 +330,25 @@ func splitList(s string) []string {
 // measure steps the rate for one workload on one server, then repeats the
 // best clean step.
 func (b *bench) measure(w workload, s *server, sr *serverResult) error {
-	if s.Name == "kamailio" && b.kamailio == "" {
+	if strings.HasPrefix(s.Name, "kamailio") && b.kamailio == "" {
 		return errors.New("kamailio not installed (make test-deps installs it)")
+	}
+	if s.Name == "kamailio-db" {
+		if err := kamailioDBReady(); err != nil {
+			return err
+		}
 	}
 	if s.Name == "gopbx" {
 		if _, err := os.Stat(b.gopbx); err != nil {
 			return fmt.Errorf("gopbx binary: %w (run make build)", err)
 		}
 	}
-	steps := w.steps(b.quick)
+	plan := w.plan(s.Name)
+	steps := plan.steps(b.quick)
 	if len(b.stepsOverride) > 0 {
 		steps = b.stepsOverride
 	}
-	dur := w.duration(b.quick)
+	dur := plan.duration(b.quick)
 	if b.durOverride > 0 {
 		dur = b.durOverride
 	}
@@ -572,6 +583,9 @@ func (b *bench) step(w workload, s *server, rate int, dur time.Duration, tag str
 	r.KernelCPUPct = pct(split.Kernel)
 	r.SelfCPUPct = pct(self1 - self0)
 	r.MachineCPUPct = r.ServerCPUPct + r.SIPpCPUPct + r.SelfCPUPct + r.OtherCPUPct + r.KernelCPUPct
+	if s.afterRun != nil {
+		s.afterRun(b, dir, r)
+	}
 	r.judge()
 	fmt.Println(r.oneLine())
 	return r, nil

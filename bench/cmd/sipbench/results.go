@@ -49,6 +49,8 @@ type runResult struct {
 	HostRcvbufErr int64    `json:"host_udp_rcvbuf_errors"`
 	ServerAlive   bool     `json:"server_alive"`
 	RTT           rttStats `json:"response_ms"`
+	// UsrlocDB is what kamailio-db left in its SQLite file and log.
+	UsrlocDB *usrlocDB `json:"usrloc_db,omitempty"`
 
 	Clean bool   `json:"clean"`
 	Why   string `json:"not_clean_because,omitempty"`
