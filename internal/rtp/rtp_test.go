@@ -151,3 +151,49 @@ func TestReceiveLatchSend(t *testing.T) {
 		t.Errorf("Send after Close: %v, want a silent no-op", err)
 	}
 }
+
+// TestPairSetFirstFree checks the bitmap search against a plain scan, the
+// wrap-around included, over word boundaries.
+func TestPairSetFirstFree(t *testing.T) {
+	for _, pairs := range []int{1, 63, 64, 65, 130, 5000} {
+		p := &pairSet{words: make([]uint64, (pairs+63)/64)}
+		held := make([]bool, pairs)
+		rnd := uint64(pairs)
+		for step := 0; step < 4*pairs; step++ {
+			rnd = rnd*6364136223846793005 + 1442695040888963407
+			n := int(rnd>>33) % pairs
+			held[n] = !held[n]
+			p.words[n/64] ^= 1 << (n % 64)
+			from := int(rnd>>13) % pairs
+			want, wantOK := -1, false
+			for i := 0; i < pairs; i++ {
+				if k := (from + i) % pairs; !held[k] {
+					want, wantOK = k, true
+					break
+				}
+			}
+			got, ok := p.firstFree(from, pairs)
+			if ok != wantOK || (ok && got != want) {
+				t.Fatalf("pairs %d from %d: got %d,%v want %d,%v", pairs, from, got, ok, want, wantOK)
+			}
+		}
+	}
+}
+
+// BenchmarkReserveNearlyFull: one reservation and release with 99% of a
+// 5,000-pair range held (an overloaded B2BUA).
+func BenchmarkReserveNearlyFull(b *testing.B) {
+	a := &Allocator{start: 10000, end: 19999, inUse: map[netip.Addr]*pairSet{}}
+	ip := netip.MustParseAddr("127.0.0.1")
+	for i := 0; i < 4950; i++ {
+		a.reserve(ip)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n, ok := a.reserve(ip)
+		if !ok {
+			b.Fatal("full")
+		}
+		a.release(ip, n)
+	}
+}
