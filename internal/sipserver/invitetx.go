@@ -48,6 +48,7 @@ type inviteTx struct {
 	mu       sync.Mutex
 	state    txState
 	accepted bool   // a 2xx was sent: the dialog may resend it at any time
+	canceled bool   // a CANCEL came first: no 2xx any more, the 487 follows
 	last     []byte // last response sent
 	toTag    string // of the provisional responses, for the 487
 	timer    *time.Timer
@@ -102,7 +103,7 @@ func (tx *inviteTx) Respond(res *sip.Response) error {
 		if t := res.To(); t != nil {
 			tx.toTag, _ = t.Params.Get("tag")
 		}
-	case res.IsSuccess() && (tx.state == txProceeding || tx.accepted):
+	case res.IsSuccess() && ((tx.state == txProceeding && !tx.canceled) || tx.accepted):
 		// The dialog retransmits its 2xx until the ACK, for up to 64*T1
 		// (RFC 6026: a TU matter), also after the table has forgotten the
 		// transaction; the table keeps it retransTTL for INVITE
@@ -209,12 +210,13 @@ func (tx *inviteTx) cancel(req *sip.Request) {
 	tx.mu.Unlock()
 	tx.tab.f.write(tx.pc, marshalResponse(ok), to, nil)
 	tx.mu.Lock()
-	if tx.state != txProceeding {
+	if tx.state != txProceeding || tx.canceled { // answered, or a retransmitted CANCEL
 		tx.mu.Unlock()
 		return
 	}
 	cbs := tx.onCancel
 	tx.onCancel = nil
+	tx.canceled = true // a 200 racing this CANCEL is refused: the caller gets the 487
 	tag := tx.toTag
 	tx.err = sip.ErrTransactionCanceled
 	tx.mu.Unlock()

@@ -77,6 +77,9 @@ type bench struct {
 	// profiles of gopbx saved at every step of the held-call ramps.
 	heldProfile string
 	goBin       string
+
+	// kamailioDBChildren is kamailio-db's number of SIP workers.
+	kamailioDBChildren int
 }
 
 func main() { os.Exit(run()) }
@@ -100,6 +103,7 @@ func run() int {
 		pprofAddr = flag.String("pprof", "", "start gopbx with -pprof ADDR (profile it while a step runs)")
 		kamCfg    = flag.String("kamailio-cfg", "bench/kamailio/registrar.cfg", "Kamailio configuration")
 		kamDBCfg  = flag.String("kamailio-db-cfg", "bench/kamailio/registrar-sqlite.cfg", "Kamailio configuration of server kamailio-db (usrloc db_mode 1 on db_sqlite)")
+		kamDBKids = flag.Int("kamailio-db-children", 1, "SIP workers of kamailio-db (children=): more than 1 write to SQLite at once and fail with \"database is locked\" (Kamailio 5.6's db_sqlite sets no busy timeout)")
 		sippNice  = flag.Int("sipp-nice", 0, "nice value for the SIPp processes (negative needs root)")
 		rtpProf   = flag.String("rtp-profile", "", "also copy gopbx's CPU profile of the -rtp-profile-calls step to this file")
 		rtpProfN  = flag.Int("rtp-profile-calls", -1, "profile gopbx over the window of the RTP step with this many calls and put the top in the report (default 1000, quick 0 = none)")
@@ -129,7 +133,11 @@ func run() int {
 	if b.heldProfile = *heldProf; b.heldProfile != "" && !filepath.IsAbs(b.heldProfile) {
 		b.heldProfile, _ = filepath.Abs(b.heldProfile)
 	}
-	b.kamailioCfg, b.kamailioDBCfg = *kamCfg, *kamDBCfg
+	b.kamailioCfg, b.kamailioDBCfg, b.kamailioDBChildren = *kamCfg, *kamDBCfg, *kamDBKids
+	if b.kamailioDBChildren < 1 {
+		fmt.Fprintln(os.Stderr, "sipbench: -kamailio-db-children must be at least 1")
+		return 2
+	}
 	if !filepath.IsAbs(b.kamailioCfg) {
 		b.kamailioCfg = filepath.Join(b.root, b.kamailioCfg)
 	}

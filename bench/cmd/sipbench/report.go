@@ -24,7 +24,11 @@ func (r *results) markdown() string {
 	m := r.Machine
 	p("- Machine: %d CPUs (nproc), %s, %d MB RAM, kernel %s, %s.\n", m.NProc, m.CPUModel, m.MemMB, m.Kernel, m.Go)
 	p("- Software: %s; %s; %s; commit %s.\n", orNA(m.Gopbx), orNA(m.SIPp), orNA(m.Kamailio), orNA(m.Commit))
-	p("- Addresses: gopbx %s; Kamailio %s. Server, SIPp and sipbench share the %d CPUs.\n", r.Addresses["gopbx"], r.Addresses["kamailio"], m.NProc)
+	p("- Addresses: gopbx %s; Kamailio %s", r.Addresses["gopbx"], r.Addresses["kamailio"])
+	if a := r.Addresses["kamailio-db"]; a != "" {
+		p("; Kamailio+SQLite %s", a)
+	}
+	p(". Server, SIPp and sipbench share the %d CPUs.\n", m.NProc)
 	if a := r.Addresses["media"]; a != "" {
 		p("- Media loads: %s.\n", a)
 	}
@@ -34,7 +38,7 @@ func (r *results) markdown() string {
 	for _, n := range r.Merged {
 		p("- %s\n", n)
 	}
-	p("\nClean = at most 0.1%% failed calls and at least 90%% of the target rate achieved (successful calls over SIPp's run time). Figures at the max clean rate are the median [min–max] of %s; ratios are gopbx/Kamailio (above 1: gopbx has more of it).\n", repsPhrase(r))
+	p("\nClean = at most 0.1%% failed calls and at least 90%% of the target rate achieved (successful calls over SIPp's run time). Figures at the max clean rate are the median [min–max] of %s; ratios are gopbx/Kamailio and gopbx/Kamailio+SQLite (above 1: gopbx has more of it).\n", repsPhrase(r))
 
 	var pending []*workloadResult
 	for _, w := range r.Workloads {
@@ -97,29 +101,38 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 	if s, ok := opMeaning[w.Name]; ok {
 		p("%s\n\n", s)
 	}
-	g, k := w.server("gopbx"), w.server("kamailio")
+	// gopbx first, then the servers it is compared with (Kamailio, and
+	// for registrations Kamailio writing through to SQLite), each with a
+	// ratio column gopbx/server.
+	g := w.server("gopbx")
 	cols := []*serverResult{}
-	for _, s := range []*serverResult{g, k} {
-		if s != nil {
+	if g != nil {
+		cols = append(cols, g)
+	}
+	var others []*serverResult
+	for _, s := range w.Servers {
+		if s.Server != "gopbx" {
 			cols = append(cols, s)
+			if g != nil && g.Pending == "" && s.Pending == "" {
+				others = append(others, s)
+			}
 		}
 	}
 	if len(cols) == 0 {
 		return
 	}
-	both := g != nil && k != nil && g.Pending == "" && k.Pending == ""
+	if kdb := w.server("kamailio-db"); kdb != nil {
+		p("%s\n\n", kamailioDBText(kdb))
+	}
 	p("| %s |", w.Op)
 	for _, s := range cols {
 		p(" %s |", s.Label)
 	}
-	if both {
-		p(" gopbx/Kamailio |")
+	for _, o := range others {
+		p(" gopbx/%s |", o.Label)
 	}
 	p("\n|---|")
-	for range cols {
-		p("---|")
-	}
-	if both {
+	for range len(cols) + len(others) {
 		p("---|")
 	}
 	p("\n")
@@ -140,10 +153,10 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 			}
 			p(" %s |", val(s))
 		}
-		if both {
+		for _, o := range others {
 			rs := ""
-			if ratio != nil && g.Summary != nil && k.Summary != nil {
-				if x, y := ratio(g), ratio(k); y > 0 {
+			if ratio != nil && g.Summary != nil && o.Summary != nil {
+				if x, y := ratio(g), ratio(o); y > 0 {
 					rs = fmt.Sprintf("%.2f", x/y)
 				}
 			}
@@ -196,6 +209,22 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 	row("UDP drops server / SIPp", func(s *serverResult) string {
 		return fmt.Sprintf("%.0f / %.0f", sum(s).SrvDrops.Max, sum(s).SIPpDrops.Max)
 	}, nil)
+	if w.server("kamailio-db") != nil {
+		row("usrloc SQLite: location rows after the run / failed writes", func(s *serverResult) string {
+			var rows, failed []*runResult
+			for _, r := range s.Reps {
+				if r.UsrlocDB != nil {
+					rows = append(rows, r)
+					failed = append(failed, r)
+				}
+			}
+			if len(rows) == 0 {
+				return "n/a (memory)"
+			}
+			return fmtStat(statOf(rows, func(r *runResult) float64 { return float64(r.UsrlocDB.Rows) }), 0, true) + " / " +
+				fmtStat(statOf(failed, func(r *runResult) float64 { return float64(r.UsrlocDB.FailedWrites) }), 0, true)
+		}, nil)
+	}
 	row("clean runs at that rate", func(s *serverResult) string { return fmt.Sprintf("%d of %d", sum(s).CleanRuns, sum(s).Runs) }, nil)
 	row("next step limited by", func(s *serverResult) string {
 		x := s.Limit
@@ -207,21 +236,40 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 		}
 		return strings.ReplaceAll(x, "|", "/")
 	}, nil)
-	// The cost at one rate both ran clean compares like with like.
-	if both {
+	// The cost at one rate both ran clean compares like with like: a row
+	// per server gopbx is compared with.
+	for _, o := range others {
 		common := 0
 		for _, a := range g.Steps {
-			for _, c := range k.Steps {
+			for _, c := range o.Steps {
 				if a.Clean && c.Clean && a.Target == c.Target && a.Target > common {
 					common = a.Target
 				}
 			}
 		}
-		if common > 0 {
-			ga, ka := stepAt(g, common), stepAt(k, common)
-			p("| server CPU ms per %s at %s/s (highest step both ran clean) | %.3f | %.3f | %.2f |\n",
-				w.Op, thousands(float64(common)), ga.CPUmsPerOp, ka.CPUmsPerOp, ga.CPUmsPerOp/ka.CPUmsPerOp)
+		if common == 0 {
+			continue
 		}
+		ga, oa := stepAt(g, common), stepAt(o, common)
+		p("| server CPU ms per %s at %s/s (highest step gopbx and %s both ran clean) |", w.Op, thousands(float64(common)), o.Label)
+		for _, s := range cols {
+			switch s {
+			case g:
+				p(" %.3f |", ga.CPUmsPerOp)
+			case o:
+				p(" %.3f |", oa.CPUmsPerOp)
+			default:
+				p(" |")
+			}
+		}
+		for _, x := range others {
+			if x == o && oa.CPUmsPerOp > 0 {
+				p(" %.2f |", ga.CPUmsPerOp/oa.CPUmsPerOp)
+			} else {
+				p(" |")
+			}
+		}
+		p("\n")
 	}
 
 	for _, s := range cols {
@@ -274,6 +322,12 @@ func runRow(b *strings.Builder, label, run string, r *runResult) {
 		res = "**not clean**: " + r.Why
 		if r.Limit != "" {
 			res += "; " + r.Limit
+		}
+	}
+	if u := r.UsrlocDB; u != nil {
+		res += fmt.Sprintf("; SQLite location rows %s, failed writes %s", thousands(float64(u.Rows)), thousands(float64(u.FailedWrites)))
+		if u.Error != "" {
+			res += ", reading it: " + u.Error
 		}
 	}
 	if r.Note != "" {

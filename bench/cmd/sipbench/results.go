@@ -292,9 +292,10 @@ func newResults(b *bench) *results {
 		Mode:     "full (make bench)",
 		Asterisk: asterisk,
 		Addresses: map[string]string{
-			"gopbx":    "127.0.91.1:5060 (SIPp 127.0.91.2:5070)",
-			"kamailio": "127.0.92.1:5060 (SIPp 127.0.92.2:5070)",
-			"media":    "gopbx 127.0.0.161:5060 (RTP on the same address, pprof TCP 6061), Go caller 127.0.0.162 (SIP 5070, RTP 40000), Go callee 127.0.0.163 (SIP 5080, RTP 40000)",
+			"gopbx":       "127.0.91.1:5060 (SIPp 127.0.91.2:5070)",
+			"kamailio":    "127.0.92.1:5060 (SIPp 127.0.92.2:5070)",
+			"kamailio-db": "127.0.93.1:5060 (SIPp 127.0.93.2:5070)",
+			"media":       "gopbx 127.0.0.161:5060 (RTP on the same address, pprof TCP 6061), Go caller 127.0.0.162 (SIP 5070, RTP 40000), Go callee 127.0.0.163 (SIP 5080, RTP 40000)",
 		},
 	}
 	if b.quick {
