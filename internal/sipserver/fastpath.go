@@ -462,15 +462,7 @@ func (c *retransCache) finish(key string, res []byte) {
 }
 
 func (c *retransCache) sweep(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := time.Now().UnixNano()
+	everySecond(ctx, func(now int64) {
 		for i := range c.shards {
 			sh := &c.shards[i]
 			sh.mu.Lock()
@@ -481,5 +473,19 @@ func (c *retransCache) sweep(ctx context.Context) {
 			}
 			sh.mu.Unlock()
 		}
+	})
+}
+
+// everySecond runs f with the time (unix ns) once a second until ctx ends.
+func everySecond(ctx context.Context, f func(now int64)) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f(time.Now().UnixNano())
 	}
 }

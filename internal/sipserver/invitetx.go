@@ -374,16 +374,8 @@ func (t *inviteTable) remove(key string, tx *inviteTx) {
 // is terminated then (its OnTerminate callbacks run, as at sipgo's
 // Timer L).
 func (t *inviteTable) sweep(ctx context.Context) {
-	tk := time.NewTicker(time.Second)
-	defer tk.Stop()
 	var expired []*inviteTx
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tk.C:
-		}
-		now := time.Now().UnixNano()
+	everySecond(ctx, func(now int64) {
 		for i := range t.shards {
 			sh := &t.shards[i]
 			sh.mu.Lock()
@@ -400,5 +392,5 @@ func (t *inviteTable) sweep(ctx context.Context) {
 			expired[i] = nil
 		}
 		expired = expired[:0]
-	}
+	})
 }
