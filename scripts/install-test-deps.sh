@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real peers the integration tests drive (SIPp, baresip, sox,
-# espeak-ng, Kamailio, iproute2, iptables) from Debian's archive, and the C
-# libraries the codec tests compare against or build with (spandsp for the
-# G.722 cross-check, libopus + pkg-config for the opus build tag).
+# espeak-ng, Kamailio, iproute2, iptables) from Debian's archive, Kamailio's
+# db_sqlite module (kamailio-sqlite-modules: make bench's kamailio-db), and
+# the C libraries the codec tests compare against or build with (spandsp for
+# the G.722 cross-check, libopus + pkg-config for the opus build tag).
 # Idempotent: does nothing when every tool is already on PATH.
 # Not root: prints what is missing and exits 0, so `make test` still runs the
 # unit tests; the integration tests then skip (or fail when CI=true).
@@ -35,8 +36,8 @@ for pair in "${tools[@]}"; do
 	fi
 done
 
-# Library packages, checked with dpkg.
-for pkg in libspandsp-dev libopus-dev pkg-config; do
+# Library and module packages, checked with dpkg.
+for pkg in libspandsp-dev libopus-dev pkg-config kamailio-sqlite-modules; do
 	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
 		missing_tools+=("$pkg")
 		missing_pkgs+=("$pkg")
@@ -56,12 +57,12 @@ fi
 echo "install-test-deps: installing ${missing_pkgs[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q sip-tester baresip sox espeak-ng kamailio iproute2 iptables libspandsp-dev libopus-dev pkg-config gcc
+apt-get install -y -q sip-tester baresip sox espeak-ng kamailio kamailio-sqlite-modules iproute2 iptables libspandsp-dev libopus-dev pkg-config gcc
 
 still=()
 for tool in "${missing_tools[@]}"; do
 	case "$tool" in
-	lib*-dev | pkg-config) dpkg-query -W -f='${Status}' "$tool" 2>/dev/null | grep -q "install ok installed" || still+=("$tool") ;;
+	lib*-dev | pkg-config | kamailio-sqlite-modules) dpkg-query -W -f='${Status}' "$tool" 2>/dev/null | grep -q "install ok installed" || still+=("$tool") ;;
 	*) have "$tool" || still+=("$tool") ;;
 	esac
 done

@@ -592,6 +592,10 @@ func (b *bench) step(w workload, s *server, rate int, dur time.Duration, tag str
 	r.SelfCPUPct = pct(self1 - self0)
 	r.MachineCPUPct = r.ServerCPUPct + r.SIPpCPUPct + r.SelfCPUPct + r.OtherCPUPct + r.KernelCPUPct
 	if s.afterRun != nil {
+		// Stop the server first: it may still be draining its queue, and
+		// a reader's lock on kamailio-db's SQLite file would fail its
+		// writes (db_sqlite has no busy timeout).
+		srv.stop(5 * time.Second)
 		s.afterRun(b, dir, r)
 	}
 	r.judge()
@@ -659,6 +663,10 @@ func (r *runResult) judge() {
 		r.Limit = ""
 	default:
 		var c []string
+		if u := r.UsrlocDB; u != nil && u.FailedWrites > 0 {
+			// kamailio-db: usrloc's write failed, the registrar answered 500.
+			c = append(c, fmt.Sprintf("%d SQLite writes of usrloc failed (%s)", u.FailedWrites, dbErrorCause(u.FirstError)))
+		}
 		if r.ServerDrops > 0 {
 			c = append(c, fmt.Sprintf("server socket dropped %d datagrams", r.ServerDrops))
 		}

@@ -38,7 +38,7 @@ func (r *results) markdown() string {
 	for _, n := range r.Merged {
 		p("- %s\n", n)
 	}
-	p("\nClean = at most 0.1%% failed calls and at least 90%% of the target rate achieved (successful calls over SIPp's run time). Figures at the max clean rate are the median [min–max] of %s; ratios are gopbx/Kamailio and gopbx/Kamailio+SQLite (above 1: gopbx has more of it).\n", repsPhrase(r))
+	p("\nClean = at most 0.1%% failed calls and at least 90%% of the target rate achieved (successful calls over SIPp's run time). Figures at the max clean rate are the median [min–max] of %s; ratios are %s (above 1: gopbx has more of it).\n", repsPhrase(r), ratiosPhrase(r))
 
 	var pending []*workloadResult
 	for _, w := range r.Workloads {
@@ -82,6 +82,15 @@ func (r *results) markdown() string {
 	p("- Media loads (calls with RTP, held calls): gopbx's CPU, RSS, threads and descriptors come from /proc/PID, its goroutines from its pprof listener (-pprof %s); generator CPU is sipbench's own (RTP generator, UAC, UAS; sendmmsg/recvmmsg in batches of %d), kernel threads are softirq and kworker time; UDP drops are summed over every socket on gopbx's and the generator's addresses (/proc/net/udp, read at the end of the window).\n", mediaPprof, mmsgBatch)
 	p("- \"limited by\" describes the first step that was not clean (or says the highest step was clean): which socket dropped, whether the machine's CPUs were saturated, or whether the server queued requests without using the CPU.\n")
 	return b.String()
+}
+
+func ratiosPhrase(r *results) string {
+	for _, w := range r.Workloads {
+		if w.server("kamailio-db") != nil {
+			return "gopbx/Kamailio and gopbx/Kamailio+SQLite"
+		}
+	}
+	return "gopbx/Kamailio"
 }
 
 func repsPhrase(r *results) string {

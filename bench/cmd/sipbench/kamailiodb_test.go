@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestKamailioDBLogErrors(t *testing.T) {
+	log := ` 0(100) INFO: <core> [main.c:2100]: main(): processes (at least): 5 - shm size: 536870912 - pkg size: 16777216
+ 3(18702) ERROR: db_sqlite [dbase.c:528]: db_sqlite_commit(): sqlite commit failed: database is locked
+ 3(18702) ERROR: db_sqlite [dbase.c:177]: db_sqlite_cleanup_query(): finalize failed: database is locked
+ 3(18702) ERROR: usrloc [ucontact.c:687]: db_insert_ucontact(): inserting contact in db failed u0002 (uloc-6b0a0b3f-490e-1)
+ 3(18702) ERROR: usrloc [urecord.c:395]: insert_ucontact(): failed to insert in database
+ 2(18701) ERROR: usrloc [ucontact.c:1104]: db_update_ucontact_ruid(): updating database failed
+ 2(18701) ERROR: usrloc [ucontact.c:1559]: db_delete_ucontact_ruid(): deleting from database failed
+ 2(18701) ERROR: sl [sl_funcs.c:415]: sl_reply_error(): stateless error reply used: I'm terribly sorry, server error occurred (1/SL)
+`
+	path := filepath.Join(t.TempDir(), "kamailio.log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var u usrlocDB
+	u.countLogErrors(path)
+	if u.FailedWrites != 3 || u.DBErrors != 6 || !strings.Contains(u.FirstError, "sqlite commit failed") {
+		t.Fatalf("got %+v", u)
+	}
+	if c := dbErrorCause(u.FirstError); c != "database is locked" {
+		t.Fatalf("cause %q", c)
+	}
+}
+
+// TestCreateUsrlocDB needs the schema of kamailio-sqlite-modules.
+func TestCreateUsrlocDB(t *testing.T) {
+	if err := kamailioDBReady(); err != nil {
+		t.Skip(err)
+	}
+	path := filepath.Join(t.TempDir(), usrlocDBFile)
+	if err := createUsrlocDB(path); err != nil {
+		t.Fatal(err)
+	}
+	// Again over the same file: a fresh one.
+	if err := createUsrlocDB(path); err != nil {
+		t.Fatal(err)
+	}
+	var u usrlocDB
+	if err := u.read(path); err != nil {
+		t.Fatal(err)
+	}
+	if u.Rows != 0 || u.JournalMode != "delete" {
+		t.Fatalf("got %+v", u)
+	}
+}
+
+func TestReportThreeColumns(t *testing.T) {
+	run := func(target int, clean bool, ms float64, db *usrlocDB) *runResult {
+		return &runResult{Target: target, Clean: clean, CPUmsPerOp: ms, Successful: 100, UsrlocDB: db}
+	}
+	db := &usrlocDB{Children: 1, Rows: 1000, JournalMode: "delete"}
+	g := &serverResult{Server: "gopbx", Label: "gopbx", BestRate: 2000,
+		Steps: []*runResult{run(1000, true, 0.2, nil), run(2000, true, 0.1, nil)}}
+	k := &serverResult{Server: "kamailio", Label: "Kamailio", BestRate: 2000,
+		Steps: []*runResult{run(1000, true, 0.1, nil), run(2000, true, 0.05, nil)}}
+	kdb := &serverResult{Server: "kamailio-db", Label: "Kamailio+SQLite", BestRate: 1000,
+		Steps: []*runResult{run(1000, true, 0.5, db), run(2000, false, 0.6, db)}}
+	for _, s := range []*serverResult{g, k, kdb} {
+		s.Reps = []*runResult{s.Steps[len(s.Steps)-1]}
+		if !s.Reps[0].Clean {
+			s.Reps = []*runResult{s.Steps[0]}
+		}
+		s.summarise()
+	}
+	r := &results{Mode: "full (make bench)", Workloads: []*workloadResult{{Name: "register", Title: "REGISTER", Op: "registration", Servers: []*serverResult{g, k, kdb}}}}
+	md := r.markdown()
+	for _, want := range []string{
+		"| registration | gopbx | Kamailio | Kamailio+SQLite | gopbx/Kamailio | gopbx/Kamailio+SQLite |",
+		"| max clean rate (registration/s) | **2,000** | **2,000** | **1,000** | 1.00 | 2.00 |",
+		"| server CPU ms per registration at 2,000/s (highest step gopbx and Kamailio both ran clean) | 0.100 | 0.050 | | 2.00 | |",
+		"| server CPU ms per registration at 1,000/s (highest step gopbx and Kamailio+SQLite both ran clean) | 0.200 | | 0.500 | | 0.40 |",
+		"| usrloc SQLite: location rows after the run / failed writes | n/a (memory) | n/a (memory) | 1,000 / 0 |",
+		"usrloc in db_mode 1 (write-through) on db_sqlite",
+		"journal mode delete",
+		"ratios are gopbx/Kamailio and gopbx/Kamailio+SQLite",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(md)
+	}
+}
