@@ -61,7 +61,8 @@ type fastPath struct {
 	running sync.WaitGroup // INVITE handlers (tests wait for them)
 	wg      sync.WaitGroup
 
-	closeOnce sync.Once
+	closeOnce  sync.Once
+	stopSweeps context.CancelFunc // set by start
 }
 
 func newFastPath(s *Server) *fastPath {
@@ -77,6 +78,7 @@ func newFastPath(s *Server) *fastPath {
 }
 
 func (f *fastPath) start(ctx context.Context) {
+	ctx, f.stopSweeps = context.WithCancel(ctx)
 	for i := 0; i < fastWorkers; i++ {
 		f.wg.Add(1)
 		go f.worker()
@@ -88,7 +90,12 @@ func (f *fastPath) start(ctx context.Context) {
 // stopOnce drains the queue and stops the workers; the read loops must have
 // ended first.
 func (f *fastPath) stopOnce() {
-	f.closeOnce.Do(func() { close(f.queue) })
+	f.closeOnce.Do(func() {
+		close(f.queue)
+		if f.stopSweeps != nil {
+			f.stopSweeps()
+		}
+	})
 	f.wg.Wait()
 }
 
