@@ -117,7 +117,7 @@ func (s *Server) ClaimACK(f func(*sip.Request) bool) { s.ackClaim = f }
 // fast-path INVITE goes to its transaction here (absorbed: handled is
 // true); one the claim test takes is returned with the copy it refers to,
 // for a worker. Parsing here costs what sipgo's own parse would; an ACK
-// left to sipgo is parsed twice, which only ACKs of TCP-era dialogs are.
+// left to sipgo (no transaction or dialog here knows it) is parsed twice.
 func (f *fastPath) claimACK(data []byte, src string) (req *sip.Request, bp *[]byte, handled bool) {
 	claim := f.s.ackClaim
 	if !bytes.HasPrefix(data, []byte("ACK ")) {
