@@ -2,6 +2,7 @@ package sipserver
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -210,4 +211,61 @@ func toTagOf(msg string) string {
 		}
 	}
 	return ""
+}
+
+// The table forgets every transaction once its retention is over: refused
+// and ACKed (Timer I), accepted (retransTTL), refused and never ACKed
+// (Timer H is 32 s: not waited for here, see TestInviteTxNon2xxUntilACK).
+func TestInviteTableDrains(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := New(Options{UserAgent: "gopbx-test", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handle(sip.INVITE, HandlerFunc(func(ctx context.Context, r *Request) {
+		if strings.HasPrefix(r.CallID().Value(), "ok") {
+			res := r.NewResponse(200, "OK")
+			r.Send(res)
+			return
+		}
+		r.Respond(486, "Busy Here")
+	}))
+	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	p := dialPeer(t, s.Listeners()[0].Addr)
+	const n = 20
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%d@drain", i)
+		p.send(rawInvite("INVITE", "z9hG4bKok"+id, "ok"+id, ""))
+		p.expect(2*time.Second, "200 OK")
+		p.send(rawInvite("INVITE", "z9hG4bKno"+id, "no"+id, ""))
+		msg := p.expect(2*time.Second, "486 Busy Here")
+		p.send(rawInvite("ACK", "z9hG4bKno"+id, "no"+id, toTagOf(msg)))
+	}
+	count := func() int {
+		total := 0
+		for i := range s.fast.invites.shards {
+			sh := &s.fast.invites.shards[i]
+			sh.mu.Lock()
+			total += len(sh.m)
+			sh.mu.Unlock()
+		}
+		return total
+	}
+	if c := count(); c != 2*n {
+		t.Fatalf("%d transactions in the table right after, want %d", c, 2*n)
+	}
+	deadline := time.Now().Add(retransTTL + 3*time.Second)
+	for count() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d transactions still in the table after %v", count(), retransTTL+3*time.Second)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
