@@ -334,7 +334,7 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	ch.Log().Debug("new inbound call", "from", cid.String(), "exten", exten, "context", context_, "src", r.Source())
 
 	// The dialplan runs on a goroutine of its own, and this handler
-	// (sipgo's goroutine for the INVITE) returns once the INVITE is
+	// (the INVITE's own goroutine, the fast path's or sipgo's) returns once the INVITE is
 	// answered and ACKed, or the dialplan has ended. A held call then parks
 	// only the dialplan's frames (see app.Pending: a 4 KB stack), not
 	// sipgo's and this handler's under them (a 16 KB stack).

@@ -16,7 +16,8 @@ var errTxReleased = errors.New("chansip: INVITE transaction already completed")
 // 3 KB of a held call's memory, of no use once the 200 is ACKed (RFC 3261
 // §17.2.1: a 2xx ends the INVITE server transaction). After release the
 // dialog holds only this small value; the transaction itself lives on in
-// sipgo's transaction layer until its timers end, as before.
+// its table (the UDP fast path's, or sipgo's for TCP/TLS/WS) until its
+// retention ends.
 type releasableTx struct {
 	mu sync.Mutex
 	tx sip.ServerTransaction // nil once released

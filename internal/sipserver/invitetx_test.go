@@ -14,8 +14,8 @@ import (
 )
 
 // startInviteServer serves INVITE on 127.0.0.1 (UDP, fast path) with the
-// given handler.
-func startInviteServer(t *testing.T, h HandlerFunc) string {
+// given handler and returns the server and its address.
+func startInviteServer(t *testing.T, h HandlerFunc) (*Server, string) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s, err := New(Options{UserAgent: "gopbx-test", Log: log})
@@ -33,7 +33,7 @@ func startInviteServer(t *testing.T, h HandlerFunc) string {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	return s.Listeners()[0].Addr
+	return s, s.Listeners()[0].Addr
 }
 
 // rawInvite is an INVITE (or, with method, its CANCEL or ACK: same branch,
@@ -105,7 +105,7 @@ func (p *udpPeer) expect(d time.Duration, status string) string {
 // A final non-2xx is retransmitted until its ACK (Timer G), a retransmitted
 // INVITE gets the last response again, and the ACK stops it all.
 func TestInviteTxNon2xxUntilACK(t *testing.T) {
-	addr := startInviteServer(t, func(ctx context.Context, r *Request) {
+	_, addr := startInviteServer(t, func(ctx context.Context, r *Request) {
 		r.Respond(486, "Busy Here")
 	})
 	p := dialPeer(t, addr)
@@ -135,7 +135,7 @@ func TestInviteTxNon2xxUntilACK(t *testing.T) {
 // with a 487 carrying the To tag of the 180.
 func TestInviteTxCancel(t *testing.T) {
 	cancelled := make(chan struct{})
-	addr := startInviteServer(t, func(ctx context.Context, r *Request) {
+	_, addr := startInviteServer(t, func(ctx context.Context, r *Request) {
 		res := r.NewResponse(180, "Ringing")
 		res.To().Params.Add("tag", "ring1")
 		r.Send(res)
@@ -182,7 +182,7 @@ func TestInviteTxCancel(t *testing.T) {
 // (sipgo's dialog retransmits it until the ACK) and a retransmitted INVITE
 // gets it too.
 func TestInviteTxAccepted(t *testing.T) {
-	addr := startInviteServer(t, func(ctx context.Context, r *Request) {
+	_, addr := startInviteServer(t, func(ctx context.Context, r *Request) {
 		res := r.NewResponse(200, "OK")
 		res.To().Params.Add("tag", "ok1")
 		r.Send(res)
@@ -217,28 +217,14 @@ func toTagOf(msg string) string {
 // and ACKed (Timer I), accepted (retransTTL), refused and never ACKed
 // (Timer H is 32 s: not waited for here, see TestInviteTxNon2xxUntilACK).
 func TestInviteTableDrains(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := New(Options{UserAgent: "gopbx-test", Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Handle(sip.INVITE, HandlerFunc(func(ctx context.Context, r *Request) {
+	s, addr := startInviteServer(t, func(ctx context.Context, r *Request) {
 		if strings.HasPrefix(r.CallID().Value(), "ok") {
-			res := r.NewResponse(200, "OK")
-			r.Send(res)
+			r.Send(r.NewResponse(200, "OK"))
 			return
 		}
 		r.Respond(486, "Busy Here")
-	}))
-	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
 	})
-	p := dialPeer(t, s.Listeners()[0].Addr)
+	p := dialPeer(t, addr)
 	const n = 20
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("%d@drain", i)
