@@ -472,3 +472,36 @@ func TestMediaOpus(t *testing.T) {
 	}
 	waitCallsGone(t, pbx)
 }
+
+// TestMediaRelayKernel: with rtp.conf kernelforward=yes, a PCMU call
+// between two baresip phones is handed to the kernel once both are
+// latched (`rtp show kernel` counts it); each still hears the other's
+// tone, and the kernel's entries are gone when the call ends.
+func TestMediaRelayKernel(t *testing.T) {
+	t.Parallel()
+	harness.RequireTool(t, "sox")
+	n := newMediaNet(166)
+	table := fmt.Sprintf("gopbx_it%d", os.Getpid())
+	pbx := harness.StartPBX(t, harness.PBXOptions{IP: harness.IP(t, n.pbx), Files: map[string]string{
+		"pjsip.conf":      mediaConf(n.pbx, "ulaw", "ulaw"),
+		"extensions.conf": mediaDialplan,
+		"rtp.conf":        "[general]\nrtpstart=40000\nrtpend=40999\nkernelforward=yes\nkerneltable=" + table + "\n",
+	}})
+	if out := pbx.Console(t, "rtp show kernel"); !strings.Contains(out, "on (nftables table ip "+table+")") {
+		t.Fatalf("rtp show kernel: %q (needs root and nf_tables; log:\n%s)", out, pbx.Log())
+	}
+	alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, 1000, "PCMU")
+	bob := startPhone(t, "bob", harness.IP(t, n.bob), pbx, 600, "PCMU")
+	connect(t, pbx, alice, bob)
+	pbx.WaitConsole(t, "rtp show kernel", 5*time.Second, func(out string) bool { return strings.Contains(out, "\n1 bridge forwarded") })
+	time.Sleep(3 * time.Second)
+	endCall(t, alice, alice, bob)
+	checkTone(t, "alice", received(t, alice), 600, 2)
+	checkTone(t, "bob", received(t, bob), 1000, 2)
+	waitCallsGone(t, pbx)
+	pbx.WaitConsole(t, "rtp show kernel", 5*time.Second, func(out string) bool { return strings.Contains(out, "\n0 bridges forwarded") })
+	out, err := exec.Command("nft", "list", "table", "ip", table).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "map rtpdst") || strings.Contains(string(out), "elements") {
+		t.Errorf("kernel table after the call (want its maps, empty): %s %v", out, err)
+	}
+}

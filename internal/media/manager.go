@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/kfwd"
 	"github.com/gopbx/gopbx/internal/rtp"
 )
 
@@ -17,6 +18,10 @@ type Config struct {
 	// Timeout hangs up a call whose far end sent no RTP for this long
 	// (rtptimeout / rtp_timeout); HoldTimeout applies while on hold.
 	Timeout, HoldTimeout time.Duration
+	// KernelTable, when set, forwards bridged RTP that needs no
+	// inspection in the kernel through this nftables table (rtp.conf
+	// kernelforward=yes, kerneltable=; kernel.go).
+	KernelTable string
 }
 
 // DefaultConfig is Asterisk's rtp.conf default range with timers off.
@@ -30,6 +35,13 @@ type Manager struct {
 
 	mu      sync.Mutex
 	streams map[*Stream]func() // stream → timeout action
+
+	// In-kernel forwarding; kf is nil when off or unavailable.
+	kf     *kfwd.Forwarder
+	kreqs  chan kreq
+	kdone  chan struct{}
+	kmu    sync.Mutex
+	kpairs map[*kpair]struct{}
 }
 
 // NewManager checks the port range.
@@ -38,11 +50,44 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
-	return &Manager{alloc: a, cfg: cfg, log: log.With("component", "media"), streams: map[*Stream]func(){}}, nil
+	m := &Manager{alloc: a, cfg: cfg, log: log.With("component", "media"), streams: map[*Stream]func(){}}
+	if cfg.KernelTable != "" {
+		kf, err := kfwd.Open(cfg.KernelTable)
+		if err != nil {
+			// The relay works without it: say so and go on in user space.
+			m.log.Warn("RTP in-kernel forwarding off (kernelforward=yes needs Linux nf_tables and CAP_NET_ADMIN)", "err", err)
+		} else {
+			m.kf, m.kreqs, m.kdone, m.kpairs = kf, make(chan kreq, 256), make(chan struct{}), map[*kpair]struct{}{}
+			go m.kernelWorker()
+			m.log.Info("RTP in-kernel forwarding on", "table", "ip "+kf.Table())
+		}
+	}
+	return m, nil
 }
 
-// Close stops the RTP pollers; close the streams first.
-func (m *Manager) Close() { m.alloc.Close() }
+// Kernel reports whether in-kernel forwarding is on and how many bridges
+// it carries now.
+func (m *Manager) Kernel() (on bool, pairs int) {
+	if m.kf == nil {
+		return false, 0
+	}
+	m.kmu.Lock()
+	defer m.kmu.Unlock()
+	return true, len(m.kpairs)
+}
+
+// Close stops the RTP pollers and removes the kernel's forwarding table;
+// close the streams first.
+func (m *Manager) Close() {
+	if m.kf != nil {
+		close(m.kreqs)
+		<-m.kdone
+		if err := m.kf.Close(); err != nil {
+			m.log.Warn("RTP in-kernel forwarding", "err", err)
+		}
+	}
+	m.alloc.Close()
+}
 
 // Config returns the configuration in use.
 func (m *Manager) Config() Config { return m.cfg }
@@ -88,6 +133,9 @@ func (m *Manager) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			if m.kf != nil {
+				m.syncKernel()
+			}
 			var fire []func()
 			m.mu.Lock()
 			for s, f := range m.streams {

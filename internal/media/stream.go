@@ -91,6 +91,11 @@ type Stream struct {
 	audio  chan []int16
 	digits chan byte
 	closed atomic.Bool
+
+	// In-kernel forwarding (kernel.go): the pair when offloaded; kwant
+	// while a request is queued.
+	koff  atomic.Pointer[kpair]
+	kwant atomic.Bool
 }
 
 func newStream(m *Manager, sess *rtp.Session, o Options) *Stream {
@@ -152,6 +157,7 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.takeBack() // the new terms may need the packets (hold, codec, address)
 	pick, pt := s.pickCodec(d)
 	if pick == nil {
 		return nil, fmt.Errorf("%w: offered %s, allowed %s", ErrNoCodec, encodings(d.Formats), strings.Join(s.opts.Allow, ","))
@@ -247,6 +253,7 @@ func (s *Stream) AcceptAnswer(body []byte) error {
 	if err != nil {
 		return err
 	}
+	s.takeBack()
 	old := s.neg.Load()
 	n := &neg{dtmfPT: -1, dir: d.Direction, ptime: d.Ptime}
 	if old != nil {
@@ -337,6 +344,7 @@ func (s *Stream) Leave() {
 	if p := s.peer.Swap(nil); p != nil {
 		p.peer.CompareAndSwap(s, nil)
 	}
+	s.takeBack()
 }
 
 // Close ends the stream: leaves any bridge and frees the ports.
@@ -427,6 +435,9 @@ func (s *Stream) onPacket(p *pionrtp.Packet, raw []byte) {
 		if pn.codec.Name() == n.codec.Name() {
 			raw[1] = raw[1]&0x80 | pn.pt
 			_ = peer.sess.WriteRaw(raw)
+			if s.mgr.kf != nil {
+				s.maybeOffload(peer, n, pn)
+			}
 			return
 		}
 		if pcm := s.decode(n, p.Payload); pcm != nil {

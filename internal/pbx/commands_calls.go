@@ -63,6 +63,16 @@ func (p *PBX) registerCallCommands(reg *cli.Registry) {
 			fmt.Fprintf(w, "%d active call%s\n%d call%s processed\n", n, plural1(n), p.processed.Load(), plural1(int(p.processed.Load())))
 			return nil
 		}})
+	reg.Register(cli.Command{Words: []string{"rtp", "show", "kernel"}, Summary: "Display in-kernel RTP forwarding (rtp.conf kernelforward)",
+		Run: func(ctx context.Context, w io.Writer, args []string) error {
+			on, n := p.media.Kernel()
+			if !on {
+				fmt.Fprintln(w, "In-kernel RTP forwarding: off")
+				return nil
+			}
+			fmt.Fprintf(w, "In-kernel RTP forwarding: on (nftables table ip %s)\n%d bridge%s forwarded in the kernel\n", p.media.Config().KernelTable, n, plural1(n))
+			return nil
+		}})
 	reg.Register(cli.Command{Words: []string{"channel", "request", "hangup"}, Usage: "channel request hangup <channel>|all", Summary: "Request a hangup on a given channel",
 		Run: func(ctx context.Context, w io.Writer, args []string) error {
 			if len(args) != 1 {

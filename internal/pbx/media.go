@@ -22,11 +22,13 @@ import (
 )
 
 // loadRTPConf reads rtp.conf [general] rtpstart/rtpend (Asterisk's
-// defaults 10000-20000 when the file or a key is missing) and the RTP
+// defaults 10000-20000 when the file or a key is missing), gopbx's
+// kernelforward/kerneltable (in-kernel forwarding of bridged RTP) and the RTP
 // timers of sip.conf [general] (rtptimeout, rtpholdtimeout, in seconds).
 func loadRTPConf(dir string) (media.Config, []config.Diag, error) {
 	cfg := media.DefaultConfig()
 	var all []config.Diag
+	kernel, table := false, "gopbx"
 	num := func(v config.Var, min, max int) (int, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(v.Value))
 		if err != nil || n < min || n > max {
@@ -60,9 +62,23 @@ func loadRTPConf(dir string) (media.Config, []config.Diag, error) {
 			cfg.Start, err = num(v, 1024, 65535)
 		case "rtpend":
 			cfg.End, err = num(v, 1024, 65535)
+		case "kernelforward": // gopbx: bridged RTP forwarded by nftables
+			on, perr := config.ParseBool(v.Value)
+			if perr != nil {
+				return fmt.Errorf("%s: kernelforward %q must be yes or no", v.Pos, v.Value)
+			}
+			kernel = on
+		case "kerneltable":
+			if !validTable(v.Value) {
+				return fmt.Errorf("%s: kerneltable %q must be 1 to 32 letters, digits or _", v.Pos, v.Value)
+			}
+			table = v.Value
 		}
 		return err
 	})
+	if kernel {
+		cfg.KernelTable = table
+	}
 	if err != nil {
 		return cfg, all, err
 	}
@@ -86,6 +102,19 @@ func loadRTPConf(dir string) (media.Config, []config.Diag, error) {
 		return cfg, all, fmt.Errorf("rtp.conf: rtpend %d is not above rtpstart %d", cfg.End, cfg.Start)
 	}
 	return cfg, all, nil
+}
+
+// validTable accepts a safe nftables table name.
+func validTable(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // mediaEnv builds what the voice applications play from: prompts from

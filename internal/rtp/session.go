@@ -100,6 +100,27 @@ func (s *Session) Remote() (netip.AddrPort, bool) {
 	return p.ap, true
 }
 
+// Latched is the far end's address once packets from it have been
+// accepted.
+func (s *Session) Latched() (netip.AddrPort, bool) {
+	p := s.remote.Load()
+	if p == nil || !s.latched.Load() {
+		return netip.AddrPort{}, false
+	}
+	return p.ap, true
+}
+
+// CreditKernel counts packets the kernel forwarded for this session
+// (received from its far end, sent to it) and, when some came in, moves
+// the last-received time to now: the RTP timeout and relatching go by it.
+func (s *Session) CreditKernel(in, out uint64) {
+	if in > 0 {
+		s.PacketsIn.Add(in)
+		s.lastRecv.Store(time.Now().UnixNano())
+	}
+	s.PacketsOut.Add(out)
+}
+
 // LastReceived is when the last packet was accepted (zero: never).
 func (s *Session) LastReceived() time.Time {
 	n := s.lastRecv.Load()

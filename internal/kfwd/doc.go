@@ -1,0 +1,18 @@
+// Package kfwd forwards relayed RTP inside the Linux kernel, the way
+// rtpengine's in-kernel mode does, so that a bridged call whose packets
+// need no inspection costs no user-space CPU per packet.
+//
+// A Forwarder owns one nftables table (family ip). Each direction of a
+// call is two map entries: in prerouting, a packet from the far end's
+// latched address to our RTP port gets the other far end as destination;
+// in input (local delivery) or postrouting (forwarded) the same packet
+// gets our other RTP port as source. Both rewrites are stateless payload
+// writes with checksum fix-up, and the packets are marked notrack, so no
+// conntrack entry is made per stream. The key includes the sender's
+// address, so a packet from anywhere else (a phone whose NAT binding
+// moved, an attacker) still reaches user space, where latching decides.
+//
+// Packets between two remote hosts are forwarded by the kernel: that needs
+// net.ipv4.ip_forward=1 and a firewall that lets them through; the caller
+// decides with Reachable. IPv4 only; IPv6 calls stay in user space.
+package kfwd

@@ -1,0 +1,271 @@
+//go:build linux
+
+package kfwd
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Registers: the 16-byte key (saddr, sport, daddr, dport, each padded to
+// 32 bits as nft concatenations are) in 32-bit registers 0-3, the map's
+// 8-byte value (address, port) in 4-5.
+const (
+	regKey = unix.NFT_REG32_00
+	regVal = unix.NFT_REG32_00 + 4
+)
+
+var (
+	keyType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeIPAddr, nftables.TypeInetService)
+	valType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)
+)
+
+// Forwarder installs and removes in-kernel forwarding of RTP streams.
+type Forwarder struct {
+	mu    sync.Mutex // one netlink batch at a time
+	conn  *nftables.Conn
+	table *nftables.Table
+	dst   *nftables.Set // (from, to) -> new destination; per-entry counters
+	src   *nftables.Set // (from, new destination) -> new source
+	out   *nftables.Set // the keys of dst, uncounted: notrack for local senders
+	fwd   bool          // net.ipv4.ip_forward
+	local map[netip.Addr]bool
+}
+
+// Open creates (or recreates: a table left by a process that died is
+// replaced) the nftables table name. It needs CAP_NET_ADMIN.
+func Open(name string) (*Forwarder, error) {
+	if name == "" {
+		return nil, errors.New("kfwd: empty table name")
+	}
+	conn, err := nftables.New(nftables.AsLasting())
+	if err != nil {
+		return nil, fmt.Errorf("kfwd: netlink: %w", err)
+	}
+	f := &Forwarder{conn: conn, local: map[netip.Addr]bool{}}
+	f.table = &nftables.Table{Family: nftables.TableFamilyIPv4, Name: name}
+	// Delete a stale table first: that needs it to exist, so add it (a
+	// no-op when it does) in the same batch.
+	conn.AddTable(f.table)
+	conn.DelTable(f.table)
+	if err := conn.Flush(); err != nil {
+		_ = conn.CloseLasting()
+		return nil, fmt.Errorf("kfwd: nftables table ip %s: %w", name, err)
+	}
+	if err := f.build(); err != nil {
+		_ = conn.CloseLasting()
+		return nil, err
+	}
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	f.fwd = err == nil && strings.TrimSpace(string(b)) == "1"
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				f.local[p.Addr().Unmap()] = true
+			}
+		}
+	}
+	return f, nil
+}
+
+func (f *Forwarder) build() error {
+	c := f.conn
+	c.AddTable(f.table)
+	f.dst = &nftables.Set{Table: f.table, Name: "rtpdst", IsMap: true, KeyType: keyType, DataType: valType, Counter: true}
+	f.src = &nftables.Set{Table: f.table, Name: "rtpsrc", IsMap: true, KeyType: keyType, DataType: valType}
+	f.out = &nftables.Set{Table: f.table, Name: "rtpout", KeyType: keyType}
+	for _, s := range []*nftables.Set{f.dst, f.src, f.out} {
+		if err := c.AddSet(s, nil); err != nil {
+			return fmt.Errorf("kfwd: map %s: %w", s.Name, err)
+		}
+	}
+	chain := func(name string, hook *nftables.ChainHook, prio *nftables.ChainPriority) *nftables.Chain {
+		return c.AddChain(&nftables.Chain{Name: name, Table: f.table, Type: nftables.ChainTypeFilter, Hooknum: hook, Priority: prio})
+	}
+	pre := chain("pre", nftables.ChainHookPrerouting, nftables.ChainPriorityRaw)
+	out := chain("out", nftables.ChainHookOutput, nftables.ChainPriorityRaw)
+	in := chain("in", nftables.ChainHookInput, nftables.ChainPriorityNATSource)
+	post := chain("post", nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource)
+
+	// Destination rewrite before routing, so the route is the new one.
+	c.AddRule(&nftables.Rule{Table: f.table, Chain: pre, Exprs: concat(loadKey(), lookup(f.dst),
+		[]expr.Any{&expr.Notrack{}}, write(unix.NFT_PAYLOAD_NETWORK_HEADER, 16, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal),
+		write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, 6, 0, regVal+1))})
+	// A local sender's packet is tracked on the way out unless told not to
+	// (it is rewritten when it comes back in through lo's prerouting). A
+	// set of its own, so dst's counters count each packet once.
+	c.AddRule(&nftables.Rule{Table: f.table, Chain: out, Exprs: concat(loadKey(),
+		[]expr.Any{&expr.Lookup{SourceRegister: regKey, SetName: f.out.Name, SetID: f.out.ID}, &expr.Notrack{}})})
+	// Source rewrite after routing: locally delivered or forwarded.
+	for _, ch := range []*nftables.Chain{in, post} {
+		c.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: concat(loadKey(), lookup(f.src),
+			write(unix.NFT_PAYLOAD_NETWORK_HEADER, 12, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal),
+			write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, 6, 0, regVal+1))})
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("kfwd: nftables table ip %s: %w", f.table.Name, err)
+	}
+	return nil
+}
+
+func concat(parts ...[]expr.Any) []expr.Any {
+	var out []expr.Any
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// loadKey loads (saddr, sport, daddr, dport) of a UDP packet.
+func loadKey() []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
+		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Payload{DestRegister: regKey + 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
+		&expr.Payload{DestRegister: regKey + 2, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4},
+		&expr.Payload{DestRegister: regKey + 3, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+	}
+}
+
+func lookup(s *nftables.Set) []expr.Any {
+	return []expr.Any{&expr.Lookup{SourceRegister: regKey, DestRegister: regVal, IsDestRegSet: true, SetName: s.Name, SetID: s.ID}}
+}
+
+func write(base expr.PayloadBase, off, n, csumOff, flags, reg uint32) []expr.Any {
+	return []expr.Any{&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: reg, Base: base, Offset: off, Len: n,
+		CsumType: expr.CsumTypeInet, CsumOffset: csumOff, CsumFlags: flags}}
+}
+
+// Close deletes the table: every stream goes back to user space.
+func (f *Forwarder) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conn.DelTable(f.table)
+	err := f.conn.Flush()
+	_ = f.conn.CloseLasting()
+	if err != nil {
+		return fmt.Errorf("kfwd: delete table ip %s: %w", f.table.Name, err)
+	}
+	return nil
+}
+
+// Table is the nftables table's name.
+func (f *Forwarder) Table() string { return f.table.Name }
+
+// Reachable reports whether packets to addr can be forwarded in the
+// kernel: IPv4, and a local address unless the host forwards IP.
+func (f *Forwarder) Reachable(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	if !addr.Is4() {
+		return false
+	}
+	return f.fwd || addr.IsLoopback() || f.local[addr]
+}
+
+// Add forwards both directions of a bridge in the kernel, atomically.
+func (f *Forwarder) Add(a, b Leg) error {
+	if err := check(a, b); err != nil {
+		return err
+	}
+	dst, src := elems(a, b)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.conn.SetAddElements(f.dst, dst); err != nil {
+		return fmt.Errorf("kfwd: add: %w", err)
+	}
+	if err := f.conn.SetAddElements(f.out, keys(dst)); err != nil {
+		return fmt.Errorf("kfwd: add: %w", err)
+	}
+	if err := f.conn.SetAddElements(f.src, src); err != nil {
+		return fmt.Errorf("kfwd: add: %w", err)
+	}
+	if err := f.conn.Flush(); err != nil {
+		return fmt.Errorf("kfwd: add %s<->%s: %w", a.Remote, b.Remote, err)
+	}
+	return nil
+}
+
+// Remove stops forwarding a bridge added with the same legs.
+func (f *Forwarder) Remove(a, b Leg) error {
+	if err := check(a, b); err != nil {
+		return err
+	}
+	dst, src := elems(a, b)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.conn.SetDeleteElements(f.dst, dst); err != nil {
+		return fmt.Errorf("kfwd: remove: %w", err)
+	}
+	if err := f.conn.SetDeleteElements(f.out, keys(dst)); err != nil {
+		return fmt.Errorf("kfwd: remove: %w", err)
+	}
+	if err := f.conn.SetDeleteElements(f.src, src); err != nil {
+		return fmt.Errorf("kfwd: remove: %w", err)
+	}
+	if err := f.conn.Flush(); err != nil {
+		return fmt.Errorf("kfwd: remove %s<->%s: %w", a.Remote, b.Remote, err)
+	}
+	return nil
+}
+
+// Counters returns the packets forwarded so far per stream, keyed by
+// its Flow (the far end's address and our port it sends to).
+func (f *Forwarder) Counters() (map[Flow]uint64, error) {
+	f.mu.Lock()
+	els, err := f.conn.GetSetElements(f.dst)
+	f.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("kfwd: read counters: %w", err)
+	}
+	out := make(map[Flow]uint64, len(els))
+	for _, e := range els {
+		if len(e.Key) != 16 || e.Counter == nil {
+			continue
+		}
+		out[Flow{From: decodeAP(e.Key[0:8]), To: decodeAP(e.Key[8:16])}] = e.Counter.Packets
+	}
+	return out, nil
+}
+
+func elems(a, b Leg) (dst, src []nftables.SetElement) {
+	dst = []nftables.SetElement{
+		{Key: key(a.Remote, a.Local), Val: ap(b.Remote)},
+		{Key: key(b.Remote, b.Local), Val: ap(a.Remote)},
+	}
+	src = []nftables.SetElement{
+		{Key: key(a.Remote, b.Remote), Val: ap(b.Local)},
+		{Key: key(b.Remote, a.Remote), Val: ap(a.Local)},
+	}
+	return dst, src
+}
+
+func keys(els []nftables.SetElement) []nftables.SetElement {
+	out := make([]nftables.SetElement, len(els))
+	for i, e := range els {
+		out[i] = nftables.SetElement{Key: e.Key}
+	}
+	return out
+}
+
+func key(x, y netip.AddrPort) []byte { return append(ap(x), ap(y)...) }
+
+// ap encodes an address and port as nft concatenates them: 4 address
+// bytes, the port in network order padded to 4.
+func ap(x netip.AddrPort) []byte {
+	a := x.Addr().Unmap().As4()
+	return []byte{a[0], a[1], a[2], a[3], byte(x.Port() >> 8), byte(x.Port()), 0, 0}
+}
+
+func decodeAP(b []byte) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[0:4])), uint16(b[4])<<8|uint16(b[5]))
+}

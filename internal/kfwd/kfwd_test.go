@@ -1,0 +1,132 @@
+//go:build linux
+
+package kfwd
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+)
+
+// open makes a forwarder with a table of the test's own, or fails under
+// CI (which runs as root) and skips elsewhere when nftables is not ours.
+func open(t *testing.T) *Forwarder {
+	t.Helper()
+	f, err := Open(fmt.Sprintf("gopbx_test_%d", os.Getpid()))
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("in-kernel forwarding unavailable under CI: %v", err)
+		}
+		t.Skipf("in-kernel forwarding unavailable (needs root and nf_tables): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return f
+}
+
+func udp(t *testing.T, addr string) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(addr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func addrOf(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// recv reads one datagram or reports none within d.
+func recv(c *net.UDPConn, d time.Duration) (string, netip.AddrPort, bool) {
+	_ = c.SetReadDeadline(time.Now().Add(d))
+	b := make([]byte, 2048)
+	n, from, err := c.ReadFromUDPAddrPort(b)
+	if err != nil {
+		return "", netip.AddrPort{}, false
+	}
+	return string(b[:n]), from, true
+}
+
+// TestForwardBothWays: with a bridge installed, a phone's packet to our
+// port reaches the other phone from our other port, without our sockets
+// seeing it, both ways; the counters count them; a stranger's packet
+// still reaches our socket; after Remove our sockets get packets again.
+func TestForwardBothWays(t *testing.T) {
+	f := open(t)
+	x := udp(t, "127.0.43.2:0")    // caller phone
+	y := udp(t, "127.0.43.3:0")    // callee phone
+	gA := udp(t, "127.0.43.1:0")   // our port facing x
+	gB := udp(t, "127.0.43.1:0")   // our port facing y
+	evil := udp(t, "127.0.43.4:0") // someone else
+	a, b := Leg{Remote: addrOf(x), Local: addrOf(gA)}, Leg{Remote: addrOf(y), Local: addrOf(gB)}
+	if err := f.Add(a, b); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := x.WriteToUDPAddrPort([]byte("x->y"), addrOf(gA)); err != nil {
+			t.Fatal(err)
+		}
+		got, from, ok := recv(y, time.Second)
+		if !ok || got != "x->y" || from != addrOf(gB) {
+			t.Fatalf("callee got %q from %v (ok %v), want x->y from %v", got, from, ok, addrOf(gB))
+		}
+		if _, err := y.WriteToUDPAddrPort([]byte("y->x"), addrOf(gB)); err != nil {
+			t.Fatal(err)
+		}
+		got, from, ok = recv(x, time.Second)
+		if !ok || got != "y->x" || from != addrOf(gA) {
+			t.Fatalf("caller got %q from %v (ok %v), want y->x from %v", got, from, ok, addrOf(gA))
+		}
+	}
+	if got, _, ok := recv(gA, 50*time.Millisecond); ok {
+		t.Fatalf("our socket saw a forwarded packet %q", got)
+	}
+	if _, err := evil.WriteToUDPAddrPort([]byte("evil"), addrOf(gA)); err != nil {
+		t.Fatal(err)
+	}
+	if got, from, ok := recv(gA, time.Second); !ok || got != "evil" || from != addrOf(evil) {
+		t.Fatalf("a stranger's packet should reach user space: %q from %v", got, from)
+	}
+	if _, _, ok := recv(y, 50*time.Millisecond); ok {
+		t.Fatal("a stranger's packet was forwarded")
+	}
+	cs, err := f.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := Flows(a, b)
+	if cs[fl[0]] != 3 || cs[fl[1]] != 3 {
+		t.Fatalf("counters %v, want 3 each way for %v", cs, fl)
+	}
+	if err := f.Remove(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.WriteToUDPAddrPort([]byte("back"), addrOf(gA)); err != nil {
+		t.Fatal(err)
+	}
+	if got, from, ok := recv(gA, time.Second); !ok || got != "back" || from != addrOf(x) {
+		t.Fatalf("after Remove our socket should get the packet: %q from %v", got, from)
+	}
+	if cs, err := f.Counters(); err != nil || len(cs) != 0 {
+		t.Fatalf("after Remove counters %v, %v", cs, err)
+	}
+}
+
+func TestReachable(t *testing.T) {
+	f := open(t)
+	if !f.Reachable(netip.MustParseAddr("127.0.0.9")) {
+		t.Error("loopback not reachable")
+	}
+	if f.Reachable(netip.MustParseAddr("::1")) {
+		t.Error("IPv6 reachable")
+	}
+	if err := f.Add(Leg{Remote: netip.MustParseAddrPort("[::1]:5"), Local: netip.MustParseAddrPort("127.0.0.1:6")}, Leg{}); err == nil {
+		t.Error("IPv6 leg accepted")
+	}
+}

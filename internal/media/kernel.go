@@ -1,0 +1,163 @@
+package media
+
+import (
+	"github.com/gopbx/gopbx/internal/kfwd"
+)
+
+// In-kernel forwarding (rtp.conf kernelforward=yes): once both legs of a
+// bridge are latched and their packets would be relayed untouched (same
+// codec and payload types, no SRTP, no in-band DTMF detection), the pair
+// is handed to the kernel (package kfwd) and stops costing user-space CPU
+// per packet. Anything that needs the packets again (a re-INVITE, the
+// bridge breaking, the call ending, a latched address moving) takes the
+// pair back first.
+
+// kpair is a bridge forwarded in the kernel.
+type kpair struct {
+	a, b   *Stream
+	la, lb kfwd.Leg
+	flows  [2]kfwd.Flow
+	seen   [2]uint64 // the kernel's packet counts already credited
+}
+
+// kreq asks the kernel worker to offload s's bridge.
+type kreq struct{ s *Stream }
+
+// kernelEligible reports whether s's packets to peer go out untouched.
+func kernelEligible(s, peer *Stream, n, pn *neg) bool {
+	return pn.pt == n.pt && pn.dtmfPT == n.dtmfPT && pn.codec.Name() == n.codec.Name() &&
+		s.det == nil && peer.det == nil && !s.opts.SRTP && !peer.opts.SRTP
+}
+
+// maybeOffload runs on s's reader after it relayed a packet to peer.
+func (s *Stream) maybeOffload(peer *Stream, n, pn *neg) {
+	m := s.mgr
+	if kp := s.koff.Load(); kp != nil {
+		// A packet reached us although the pair is in the kernel: either
+		// one queued before it was, or the far end moved and latching
+		// took the new source, which the kernel's entry does not match.
+		if cur, ok := s.sess.Remote(); ok && cur != kp.legOf(s).Remote {
+			m.takeBack(kp)
+		}
+		return
+	}
+	if !kernelEligible(s, peer, n, pn) || s.kwant.Load() {
+		return
+	}
+	ra, oka := s.sess.Latched()
+	rb, okb := peer.sess.Latched()
+	if !oka || !okb || !m.kf.Reachable(ra.Addr()) || !m.kf.Reachable(rb.Addr()) {
+		return
+	}
+	if !s.kwant.CompareAndSwap(false, true) {
+		return
+	}
+	select {
+	case m.kreqs <- kreq{s: s}:
+	default:
+		s.kwant.Store(false) // busy: the next packet asks again
+	}
+}
+
+func (kp *kpair) legOf(s *Stream) kfwd.Leg {
+	if s == kp.a {
+		return kp.la
+	}
+	return kp.lb
+}
+
+// kernelWorker installs pairs off the packet path (a netlink round trip).
+func (m *Manager) kernelWorker() {
+	defer close(m.kdone)
+	for r := range m.kreqs {
+		m.offload(r.s)
+		r.s.kwant.Store(false)
+	}
+}
+
+func (m *Manager) offload(s *Stream) {
+	m.kmu.Lock()
+	defer m.kmu.Unlock()
+	peer := s.peer.Load()
+	if peer == nil || peer.peer.Load() != s || s.closed.Load() || peer.closed.Load() ||
+		s.koff.Load() != nil || peer.koff.Load() != nil {
+		return
+	}
+	n, pn := s.neg.Load(), peer.neg.Load()
+	if n == nil || pn == nil || !kernelEligible(s, peer, n, pn) {
+		return
+	}
+	ra, oka := s.sess.Latched()
+	rb, okb := peer.sess.Latched()
+	if !oka || !okb {
+		return
+	}
+	kp := &kpair{a: s, b: peer, la: kfwd.Leg{Remote: ra, Local: s.sess.Local()}, lb: kfwd.Leg{Remote: rb, Local: peer.sess.Local()}}
+	kp.flows = kfwd.Flows(kp.la, kp.lb)
+	if err := m.kf.Add(kp.la, kp.lb); err != nil {
+		m.log.Warn("RTP stays in user space", "err", err)
+		return
+	}
+	m.kpairs[kp] = struct{}{}
+	s.koff.Store(kp)
+	peer.koff.Store(kp)
+	m.log.Debug("RTP forwarded in the kernel", "a", ra, "b", rb)
+}
+
+// takeBack returns s's pair, if any, to user space.
+func (s *Stream) takeBack() {
+	if kp := s.koff.Load(); kp != nil {
+		s.mgr.takeBack(kp)
+	}
+}
+
+func (m *Manager) takeBack(kp *kpair) {
+	m.kmu.Lock()
+	defer m.kmu.Unlock()
+	if _, ok := m.kpairs[kp]; !ok {
+		return
+	}
+	delete(m.kpairs, kp)
+	if err := m.kf.Remove(kp.la, kp.lb); err != nil {
+		m.log.Warn("RTP in-kernel forwarding not removed", "err", err)
+	}
+	kp.a.koff.CompareAndSwap(kp, nil)
+	kp.b.koff.CompareAndSwap(kp, nil)
+}
+
+// syncKernel credits what the kernel forwarded since the last call to the
+// sessions' counters and last-received times (the RTP timeout's clock).
+func (m *Manager) syncKernel() {
+	m.kmu.Lock()
+	defer m.kmu.Unlock()
+	if len(m.kpairs) == 0 {
+		return
+	}
+	cs, err := m.kf.Counters()
+	if err != nil {
+		m.log.Warn("RTP in-kernel counters", "err", err)
+		return
+	}
+	for kp := range m.kpairs {
+		m.creditLocked(kp, cs)
+	}
+}
+
+// creditLocked credits kp with the counts in cs. (Reading one pair's
+// counters alone is not possible, so a pair taken back loses at most the
+// last second's counts.)
+func (m *Manager) creditLocked(kp *kpair, cs map[kfwd.Flow]uint64) {
+	for i, st := range [2]*Stream{kp.a, kp.b} {
+		n := cs[kp.flows[i]]
+		if n <= kp.seen[i] {
+			continue
+		}
+		other := kp.b
+		if i == 1 {
+			other = kp.a
+		}
+		st.sess.CreditKernel(n-kp.seen[i], 0)
+		other.sess.CreditKernel(0, n-kp.seen[i])
+		kp.seen[i] = n
+	}
+}
