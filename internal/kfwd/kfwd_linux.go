@@ -3,6 +3,7 @@
 package kfwd
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -16,17 +17,32 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Registers: the 16-byte key (saddr, sport, daddr, dport, each padded to
-// 32 bits as nft concatenations are) in 32-bit registers 0-3, the map's
-// 8-byte value (address, port) in 4-5.
+// Registers: a key (each field padded to 32 bits, as nft concatenations
+// are) in the 32-bit registers from regKey, a map's value from regVal.
 const (
 	regKey = unix.NFT_REG32_00
 	regVal = unix.NFT_REG32_00 + 4
 )
 
+// Each stream direction has an id, carried from prerouting to input or
+// postrouting in the packet's priority (skb->priority, which only queueing
+// disciplines read, and which is set back to 0 before the packet leaves):
+// after the destination rewrite nothing else in the packet says which of
+// our ports it came to, and two calls may join the same two far ends (a
+// gateway, the benchmark's generator). The tag keeps ids clear of the
+// small priorities applications set with SO_PRIORITY.
+const (
+	idTag  = 0x67700000
+	idMask = 0x000fffff
+)
+
 var (
-	keyType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeIPAddr, nftables.TypeInetService)
-	valType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)
+	// rtpdst: (saddr, sport, daddr, dport) -> (new daddr, new dport, id)
+	dstKey = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeIPAddr, nftables.TypeInetService)
+	dstVal = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeMark)
+	// rtpsrc: (id, saddr, sport) -> (new saddr, new sport)
+	srcKey = nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeIPAddr, nftables.TypeInetService)
+	srcVal = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)
 )
 
 // Forwarder installs and removes in-kernel forwarding of RTP streams.
@@ -35,10 +51,19 @@ type Forwarder struct {
 	conn  *nftables.Conn
 	table *nftables.Table
 	dst   *nftables.Set // (from, to) -> new destination; per-entry counters
-	src   *nftables.Set // (from, new destination) -> new source
+	src   *nftables.Set // (id, from) -> new source
 	out   *nftables.Set // the keys of dst, uncounted: notrack for local senders
 	fwd   bool          // net.ipv4.ip_forward
 	local map[netip.Addr]bool
+	ids   map[uint32]bool // in use, under mu
+	next  uint32
+}
+
+// Bridge is a call's two directions as installed; Remove takes it.
+type Bridge struct {
+	A, B     Leg
+	dst, src []nftables.SetElement
+	ids      [2]uint32
 }
 
 // Open creates (or recreates: a table left by a process that died is
@@ -51,7 +76,7 @@ func Open(name string) (*Forwarder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kfwd: netlink: %w", err)
 	}
-	f := &Forwarder{conn: conn, local: map[netip.Addr]bool{}}
+	f := &Forwarder{conn: conn, local: map[netip.Addr]bool{}, ids: map[uint32]bool{}}
 	f.table = &nftables.Table{Family: nftables.TableFamilyIPv4, Name: name}
 	// Delete a stale table first: that needs it to exist, so add it (a
 	// no-op when it does) in the same batch.
@@ -80,9 +105,9 @@ func Open(name string) (*Forwarder, error) {
 func (f *Forwarder) build() error {
 	c := f.conn
 	c.AddTable(f.table)
-	f.dst = &nftables.Set{Table: f.table, Name: "rtpdst", IsMap: true, KeyType: keyType, DataType: valType, Counter: true}
-	f.src = &nftables.Set{Table: f.table, Name: "rtpsrc", IsMap: true, KeyType: keyType, DataType: valType}
-	f.out = &nftables.Set{Table: f.table, Name: "rtpout", KeyType: keyType}
+	f.dst = &nftables.Set{Table: f.table, Name: "rtpdst", IsMap: true, KeyType: dstKey, DataType: dstVal, Counter: true}
+	f.src = &nftables.Set{Table: f.table, Name: "rtpsrc", IsMap: true, KeyType: srcKey, DataType: srcVal}
+	f.out = &nftables.Set{Table: f.table, Name: "rtpout", KeyType: dstKey}
 	for _, s := range []*nftables.Set{f.dst, f.src, f.out} {
 		if err := c.AddSet(s, nil); err != nil {
 			return fmt.Errorf("kfwd: map %s: %w", s.Name, err)
@@ -99,17 +124,21 @@ func (f *Forwarder) build() error {
 	// Destination rewrite before routing, so the route is the new one.
 	c.AddRule(&nftables.Rule{Table: f.table, Chain: pre, Exprs: concat(loadKey(), lookup(f.dst),
 		[]expr.Any{&expr.Notrack{}}, write(unix.NFT_PAYLOAD_NETWORK_HEADER, 16, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal),
-		write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, 6, 0, regVal+1))})
+		write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, 6, 0, regVal+1),
+		[]expr.Any{&expr.Meta{Key: expr.MetaKeyPRIORITY, SourceRegister: true, Register: regVal + 2}})})
 	// A local sender's packet is tracked on the way out unless told not to
 	// (it is rewritten when it comes back in through lo's prerouting). A
 	// set of its own, so dst's counters count each packet once.
 	c.AddRule(&nftables.Rule{Table: f.table, Chain: out, Exprs: concat(loadKey(),
 		[]expr.Any{&expr.Lookup{SourceRegister: regKey, SetName: f.out.Name, SetID: f.out.ID}, &expr.Notrack{}})})
-	// Source rewrite after routing: locally delivered or forwarded.
+	// Source rewrite after routing, locally delivered or forwarded; the
+	// priority goes back to 0.
 	for _, ch := range []*nftables.Chain{in, post} {
-		c.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: concat(loadKey(), lookup(f.src),
+		c.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: concat(loadIDKey(), lookup(f.src),
 			write(unix.NFT_PAYLOAD_NETWORK_HEADER, 12, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal),
-			write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, 6, 0, regVal+1))})
+			write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, 6, 0, regVal+1),
+			[]expr.Any{&expr.Immediate{Register: regVal + 2, Data: []byte{0, 0, 0, 0}},
+				&expr.Meta{Key: expr.MetaKeyPRIORITY, SourceRegister: true, Register: regVal + 2}})})
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("kfwd: nftables table ip %s: %w", f.table.Name, err)
@@ -134,6 +163,17 @@ func loadKey() []expr.Any {
 		&expr.Payload{DestRegister: regKey + 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
 		&expr.Payload{DestRegister: regKey + 2, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4},
 		&expr.Payload{DestRegister: regKey + 3, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+	}
+}
+
+// loadIDKey loads (priority, saddr, sport) of a UDP packet.
+func loadIDKey() []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
+		&expr.Meta{Key: expr.MetaKeyPRIORITY, Register: regKey},
+		&expr.Payload{DestRegister: regKey + 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Payload{DestRegister: regKey + 2, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
 	}
 }
 
@@ -173,49 +213,76 @@ func (f *Forwarder) Reachable(addr netip.Addr) bool {
 }
 
 // Add forwards both directions of a bridge in the kernel, atomically.
-func (f *Forwarder) Add(a, b Leg) error {
+func (f *Forwarder) Add(a, b Leg) (*Bridge, error) {
 	if err := check(a, b); err != nil {
-		return err
+		return nil, err
 	}
-	dst, src := elems(a, b)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.conn.SetAddElements(f.dst, dst); err != nil {
-		return fmt.Errorf("kfwd: add: %w", err)
+	br := &Bridge{A: a, B: b}
+	for i := range br.ids {
+		id, err := f.newID()
+		if err != nil {
+			f.freeIDs(br)
+			return nil, err
+		}
+		br.ids[i] = id
 	}
-	if err := f.conn.SetAddElements(f.out, keys(dst)); err != nil {
-		return fmt.Errorf("kfwd: add: %w", err)
+	br.dst, br.src = elems(a, b, br.ids)
+	err := f.conn.SetAddElements(f.dst, br.dst)
+	if err == nil {
+		err = f.conn.SetAddElements(f.out, keys(br.dst))
 	}
-	if err := f.conn.SetAddElements(f.src, src); err != nil {
-		return fmt.Errorf("kfwd: add: %w", err)
+	if err == nil {
+		err = f.conn.SetAddElements(f.src, br.src)
 	}
-	if err := f.conn.Flush(); err != nil {
-		return fmt.Errorf("kfwd: add %s<->%s: %w", a.Remote, b.Remote, err)
+	if err == nil {
+		err = f.conn.Flush()
+	}
+	if err != nil {
+		f.freeIDs(br)
+		return nil, fmt.Errorf("kfwd: add %s<->%s: %w", a.Remote, b.Remote, err)
+	}
+	return br, nil
+}
+
+// Remove stops forwarding a bridge.
+func (f *Forwarder) Remove(br *Bridge) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.freeIDs(br)
+	err := f.conn.SetDeleteElements(f.dst, br.dst)
+	if err == nil {
+		err = f.conn.SetDeleteElements(f.out, keys(br.dst))
+	}
+	if err == nil {
+		err = f.conn.SetDeleteElements(f.src, br.src)
+	}
+	if err == nil {
+		err = f.conn.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("kfwd: remove %s<->%s: %w", br.A.Remote, br.B.Remote, err)
 	}
 	return nil
 }
 
-// Remove stops forwarding a bridge added with the same legs.
-func (f *Forwarder) Remove(a, b Leg) error {
-	if err := check(a, b); err != nil {
-		return err
+// newID picks a free direction id (under mu).
+func (f *Forwarder) newID() (uint32, error) {
+	for range idMask + 1 {
+		f.next = (f.next + 1) & idMask
+		if id := idTag | f.next; !f.ids[id] {
+			f.ids[id] = true
+			return id, nil
+		}
 	}
-	dst, src := elems(a, b)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.conn.SetDeleteElements(f.dst, dst); err != nil {
-		return fmt.Errorf("kfwd: remove: %w", err)
+	return 0, errors.New("kfwd: every stream id in use")
+}
+
+func (f *Forwarder) freeIDs(br *Bridge) {
+	for _, id := range br.ids {
+		delete(f.ids, id)
 	}
-	if err := f.conn.SetDeleteElements(f.out, keys(dst)); err != nil {
-		return fmt.Errorf("kfwd: remove: %w", err)
-	}
-	if err := f.conn.SetDeleteElements(f.src, src); err != nil {
-		return fmt.Errorf("kfwd: remove: %w", err)
-	}
-	if err := f.conn.Flush(); err != nil {
-		return fmt.Errorf("kfwd: remove %s<->%s: %w", a.Remote, b.Remote, err)
-	}
-	return nil
 }
 
 // Counters returns the packets forwarded so far per stream, keyed by
@@ -237,17 +304,28 @@ func (f *Forwarder) Counters() (map[Flow]uint64, error) {
 	return out, nil
 }
 
-func elems(a, b Leg) (dst, src []nftables.SetElement) {
+func elems(a, b Leg, ids [2]uint32) (dst, src []nftables.SetElement) {
 	dst = []nftables.SetElement{
-		{Key: key(a.Remote, a.Local), Val: ap(b.Remote)},
-		{Key: key(b.Remote, b.Local), Val: ap(a.Remote)},
+		{Key: cat(ap(a.Remote), ap(a.Local)), Val: cat(ap(b.Remote), id(ids[0]))},
+		{Key: cat(ap(b.Remote), ap(b.Local)), Val: cat(ap(a.Remote), id(ids[1]))},
 	}
 	src = []nftables.SetElement{
-		{Key: key(a.Remote, b.Remote), Val: ap(b.Local)},
-		{Key: key(b.Remote, a.Remote), Val: ap(a.Local)},
+		{Key: cat(id(ids[0]), ap(a.Remote)), Val: ap(b.Local)},
+		{Key: cat(id(ids[1]), ap(b.Remote)), Val: ap(a.Local)},
 	}
 	return dst, src
 }
+
+func cat(bs ...[]byte) []byte {
+	var out []byte
+	for _, b := range bs {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// id encodes a direction id as meta priority loads it: host order.
+func id(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 
 func keys(els []nftables.SetElement) []nftables.SetElement {
 	out := make([]nftables.SetElement, len(els))
@@ -256,8 +334,6 @@ func keys(els []nftables.SetElement) []nftables.SetElement {
 	}
 	return out
 }
-
-func key(x, y netip.AddrPort) []byte { return append(ap(x), ap(y)...) }
 
 // ap encodes an address and port as nft concatenates them: 4 address
 // bytes, the port in network order padded to 4.

@@ -13,6 +13,9 @@ var ErrUnsupported = errors.New("kfwd: in-kernel RTP forwarding needs Linux nfta
 // Forwarder is unavailable on this system.
 type Forwarder struct{}
 
+// Bridge is a bridge installed by Add.
+type Bridge struct{ A, B Leg }
+
 // Open always fails here.
 func Open(string) (*Forwarder, error) { return nil, ErrUnsupported }
 

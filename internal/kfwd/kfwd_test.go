@@ -65,7 +65,8 @@ func TestForwardBothWays(t *testing.T) {
 	gB := udp(t, "127.0.43.1:0")   // our port facing y
 	evil := udp(t, "127.0.43.4:0") // someone else
 	a, b := Leg{Remote: addrOf(x), Local: addrOf(gA)}, Leg{Remote: addrOf(y), Local: addrOf(gB)}
-	if err := f.Add(a, b); err != nil {
+	br, err := f.Add(a, b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
@@ -104,7 +105,7 @@ func TestForwardBothWays(t *testing.T) {
 	if cs[fl[0]] != 3 || cs[fl[1]] != 3 {
 		t.Fatalf("counters %v, want 3 each way for %v", cs, fl)
 	}
-	if err := f.Remove(a, b); err != nil {
+	if err := f.Remove(br); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := x.WriteToUDPAddrPort([]byte("back"), addrOf(gA)); err != nil {
@@ -126,7 +127,66 @@ func TestReachable(t *testing.T) {
 	if f.Reachable(netip.MustParseAddr("::1")) {
 		t.Error("IPv6 reachable")
 	}
-	if err := f.Add(Leg{Remote: netip.MustParseAddrPort("[::1]:5"), Local: netip.MustParseAddrPort("127.0.0.1:6")}, Leg{}); err == nil {
+	if _, err := f.Add(Leg{Remote: netip.MustParseAddrPort("[::1]:5"), Local: netip.MustParseAddrPort("127.0.0.1:6")}, Leg{}); err == nil {
 		t.Error("IPv6 leg accepted")
+	}
+}
+
+// TestSameFarEnds: two calls between the same two far-end addresses (a
+// gateway's, or the benchmark generator's, shared ports) through
+// different ports of ours stay apart: each packet leaves from the port
+// of its own call.
+func TestSameFarEnds(t *testing.T) {
+	f := open(t)
+	x := udp(t, "127.0.43.12:0")
+	y := udp(t, "127.0.43.13:0")
+	g := []*net.UDPConn{udp(t, "127.0.43.11:0"), udp(t, "127.0.43.11:0"), udp(t, "127.0.43.11:0"), udp(t, "127.0.43.11:0")}
+	var brs []*Bridge
+	for i := 0; i < 2; i++ {
+		br, err := f.Add(Leg{Remote: addrOf(x), Local: addrOf(g[2*i])}, Leg{Remote: addrOf(y), Local: addrOf(g[2*i+1])})
+		if err != nil {
+			t.Fatalf("bridge %d: %v", i, err)
+		}
+		brs = append(brs, br)
+	}
+	for i := 0; i < 2; i++ {
+		x.WriteToUDPAddrPort([]byte(fmt.Sprint("x", i)), addrOf(g[2*i]))
+		if got, from, ok := recv(y, time.Second); !ok || got != fmt.Sprint("x", i) || from != addrOf(g[2*i+1]) {
+			t.Fatalf("call %d: callee got %q from %v, want from %v", i, got, from, addrOf(g[2*i+1]))
+		}
+		y.WriteToUDPAddrPort([]byte(fmt.Sprint("y", i)), addrOf(g[2*i+1]))
+		if got, from, ok := recv(x, time.Second); !ok || got != fmt.Sprint("y", i) || from != addrOf(g[2*i]) {
+			t.Fatalf("call %d: caller got %q from %v, want from %v", i, got, from, addrOf(g[2*i]))
+		}
+	}
+	for _, br := range brs {
+		if err := f.Remove(br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.ids) != 0 {
+		t.Errorf("ids still in use after Remove: %v", f.ids)
+	}
+}
+
+// BenchmarkAddRemove: installing and removing one bridge (one netlink
+// transaction each).
+func BenchmarkAddRemove(b *testing.B) {
+	f, err := Open(fmt.Sprintf("gopbx_bench_%d", os.Getpid()))
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	x, y := netip.MustParseAddrPort("127.0.43.22:4000"), netip.MustParseAddrPort("127.0.43.23:4000")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := uint16(10000 + 2*(i%20000))
+		br, err := f.Add(Leg{Remote: x, Local: netip.AddrPortFrom(netip.MustParseAddr("127.0.43.21"), p)}, Leg{Remote: y, Local: netip.AddrPortFrom(netip.MustParseAddr("127.0.43.21"), p+1)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Remove(br); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 type kpair struct {
 	a, b   *Stream
 	la, lb kfwd.Leg
+	br     *kfwd.Bridge
 	flows  [2]kfwd.Flow
 	seen   [2]uint64 // the kernel's packet counts already credited
 }
@@ -41,7 +42,7 @@ func (s *Stream) maybeOffload(peer *Stream, n, pn *neg) {
 		}
 		return
 	}
-	if !kernelEligible(s, peer, n, pn) || s.kwant.Load() {
+	if !kernelEligible(s, peer, n, pn) || s.kwant.Load() || s.kfailed.Load() {
 		return
 	}
 	ra, oka := s.sess.Latched()
@@ -94,10 +95,15 @@ func (m *Manager) offload(s *Stream) {
 	}
 	kp := &kpair{a: s, b: peer, la: kfwd.Leg{Remote: ra, Local: s.sess.Local()}, lb: kfwd.Leg{Remote: rb, Local: peer.sess.Local()}}
 	kp.flows = kfwd.Flows(kp.la, kp.lb)
-	if err := m.kf.Add(kp.la, kp.lb); err != nil {
+	br, err := m.kf.Add(kp.la, kp.lb)
+	if err != nil {
+		// Not again for these streams until new terms are negotiated.
+		s.kfailed.Store(true)
+		peer.kfailed.Store(true)
 		m.log.Warn("RTP stays in user space", "err", err)
 		return
 	}
+	kp.br = br
 	m.kpairs[kp] = struct{}{}
 	s.koff.Store(kp)
 	peer.koff.Store(kp)
@@ -118,7 +124,7 @@ func (m *Manager) takeBack(kp *kpair) {
 		return
 	}
 	delete(m.kpairs, kp)
-	if err := m.kf.Remove(kp.la, kp.lb); err != nil {
+	if err := m.kf.Remove(kp.br); err != nil {
 		m.log.Warn("RTP in-kernel forwarding not removed", "err", err)
 	}
 	kp.a.koff.CompareAndSwap(kp, nil)

@@ -94,8 +94,9 @@ type Stream struct {
 
 	// In-kernel forwarding (kernel.go): the pair when offloaded; kwant
 	// while a request is queued.
-	koff  atomic.Pointer[kpair]
-	kwant atomic.Bool
+	koff    atomic.Pointer[kpair]
+	kwant   atomic.Bool
+	kfailed atomic.Bool // the kernel refused this bridge: no retry per packet
 }
 
 func newStream(m *Manager, sess *rtp.Session, o Options) *Stream {
@@ -158,6 +159,7 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 		return nil, err
 	}
 	s.takeBack() // the new terms may need the packets (hold, codec, address)
+	s.kfailed.Store(false)
 	pick, pt := s.pickCodec(d)
 	if pick == nil {
 		return nil, fmt.Errorf("%w: offered %s, allowed %s", ErrNoCodec, encodings(d.Formats), strings.Join(s.opts.Allow, ","))
@@ -254,6 +256,7 @@ func (s *Stream) AcceptAnswer(body []byte) error {
 		return err
 	}
 	s.takeBack()
+	s.kfailed.Store(false)
 	old := s.neg.Load()
 	n := &neg{dtmfPT: -1, dir: d.Direction, ptime: d.Ptime}
 	if old != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -106,6 +107,9 @@ type mediaRun struct {
 	Threads     int     `json:"threads"`
 	ServerAlive bool    `json:"server_alive"`
 	HungUp      int     `json:"hung_up_by_gopbx,omitempty"`
+	// InKernel is the bridges nftables forwarded at the window's end
+	// (kernelforward workloads).
+	InKernel int `json:"bridges_in_kernel,omitempty"`
 
 	Clean bool   `json:"clean"`
 	Why   string `json:"not_clean_because,omitempty"`
@@ -129,6 +133,19 @@ type mediaResult struct {
 	FDLimit      uint64 `json:"fd_limit"`
 	FDCalls      int    `json:"calls_the_fd_limit_holds"`
 	Profile      string `json:"cpu_profile_top,omitempty"`
+}
+
+// kernelTable is the nftables table of the kernelforward workloads.
+const kernelTable = "gopbxbench"
+
+// kernelBridges counts the bridges in gopbx's nftables map: two entries
+// (one per direction) each; -1 when nft cannot list it.
+func kernelBridges() int {
+	out, err := exec.Command("nft", "list", "map", "ip", kernelTable, "rtpdst").Output()
+	if err != nil {
+		return -1
+	}
+	return strings.Count(string(out), " : ") / 2
 }
 
 // mediaRange is the rtp.conf range of a workload: the widest one for held
@@ -177,6 +194,10 @@ func mediaConf(w workload, start, end int) map[string]string {
 	if w.Transcode {
 		calleeAllow = "alaw"
 	}
+	kernel := ""
+	if w.KernelForward {
+		kernel = "kernelforward=yes\nkerneltable=" + kernelTable + "\n"
+	}
 	direct := "no"
 	if w.DirectMedia {
 		direct = "yes" // both ends: gopbx passes SDP through, no RTP sockets
@@ -219,7 +240,7 @@ contact=sip:callee@%[5]s
 		"pjsip.conf":      pjsip,
 		"gopbx.conf":      fmt.Sprintf("; written by bench/cmd/sipbench\n[security]\ninvite_rate = 0\nban_ignore = %s/24\n", mediaCallerSIP.Addr()),
 		"extensions.conf": "; written by bench/cmd/sipbench\n[bench]\nexten => 100,1,Dial(PJSIP/callee,10)\n same => n,Hangup()\n",
-		"rtp.conf":        fmt.Sprintf("; written by bench/cmd/sipbench\n[general]\nrtpstart=%d\nrtpend=%d\n", start, end),
+		"rtp.conf":        fmt.Sprintf("; written by bench/cmd/sipbench\n[general]\nrtpstart=%d\nrtpend=%d\n%s", start, end, kernel),
 	}
 }
 
@@ -562,7 +583,7 @@ func (b *bench) rtpStep(w workload, n int, dur time.Duration, tag string) (*medi
 	ce.stream(sctx, callees)
 
 	// Warm-up, then the window.
-	time.Sleep(time.Second)
+	time.Sleep(w.warmUp())
 	pid := e.srv.pid()
 	watch := startSampler(nil)
 	snmp0 := udpSNMP()
@@ -587,6 +608,9 @@ func (b *bench) rtpStep(w workload, n int, dur time.Duration, tag string) (*medi
 	r.ServerDrops = udpDropsOn(mediaServer.Addr().String())
 	r.GenDrops = udpDropsOn(mediaCallerRTP.Addr().String()) + udpDropsOn(mediaCalleeRTP.Addr().String())
 	e.memory(r, false)
+	if w.KernelForward {
+		r.InKernel = kernelBridges()
+	}
 	stop()
 	time.Sleep(300 * time.Millisecond) // in flight
 	r.RcvbufErrors = udpSNMP()["RcvbufErrors"] - snmp0["RcvbufErrors"]
@@ -622,7 +646,7 @@ func (b *bench) rtpStep(w workload, n int, dur time.Duration, tag string) (*medi
 	r.LossFwdPct, r.LossRevPct, r.LossPct = loss(fwdSent, fwdRecv), loss(revSent, revRecv), loss(r.Sent, r.Received)
 	r.profile = prof
 	r.HungUp = int(e.caller.byes.Load())
-	r.judgeRTP(len(callees))
+	r.judgeRTP(len(callees), w.KernelForward)
 	fmt.Println(r.oneLineRTP())
 	return r, nil
 }
@@ -669,8 +693,11 @@ func copyFile(from, to string) error {
 	return os.WriteFile(to, data, 0o644)
 }
 
-func (r *mediaRun) judgeRTP(calleeLegs int) {
+func (r *mediaRun) judgeRTP(calleeLegs int, kernel bool) {
 	var why []string
+	if kernel && r.InKernel < r.Established {
+		why = append(why, fmt.Sprintf("%d of %d bridges forwarded in the kernel", r.InKernel, r.Established))
+	}
 	if r.Failed > 0 || r.Established < r.Calls {
 		why = append(why, fmt.Sprintf("%d of %d calls failed (%s)", r.Calls-r.Established, r.Calls, r.FirstError))
 	}
@@ -738,6 +765,9 @@ func (r *mediaRun) oneLineRTP() string {
 		r.SetupS, r.RelayedPPS, r.TargetPPS, r.LossFwdPct, r.LossRevPct, lat, r.CPUmsPer1000, r.ServerCPUPct, r.GenCPUPct, r.KernelCPUPct, r.MachineCPUPct, float64(r.RSSKB)/1024, r.FDs, r.Goroutines, r.ServerDrops, r.GenDrops)
 	if r.OtherCPUPct >= 5 {
 		s += fmt.Sprintf(" (other work %.0f%%)", r.OtherCPUPct)
+	}
+	if r.InKernel > 0 {
+		s += fmt.Sprintf(", %d bridges in the kernel", r.InKernel)
 	}
 	if r.Clean {
 		return s + "  clean"

@@ -58,7 +58,13 @@ type workload struct {
 	Kind        string
 	Transcode   bool
 	DirectMedia bool
-	SetupRate   int
+	// KernelForward turns on gopbx's in-kernel RTP forwarding (rtp.conf
+	// kernelforward=yes, table kernelTable).
+	KernelForward bool
+	// WarmUp is how long RTP flows before an RTP step's window (default
+	// 1 s).
+	WarmUp    time.Duration
+	SetupRate int
 }
 
 // workloads is the benchmark's table. Add new loads here; the driver,
@@ -155,6 +161,27 @@ var workloads = []workload{
 		Servers:       []string{"gopbx"},
 	},
 	{
+		// The same calls with rtp.conf kernelforward=yes: once both ends
+		// are latched gopbx hands each bridge to nftables (internal/kfwd)
+		// and relays no packet itself.
+		Name:          "rtp-relay-kernel",
+		Title:         "Calls with G.711 RTP forwarded in the kernel (rtp.conf kernelforward=yes; 20 ms, 50 pps each way)",
+		Op:            "call",
+		Kind:          kindRTP,
+		KernelForward: true,
+		// Until both ends of a call are latched and the bridge is in the
+		// kernel, user space relays; at 2,000 calls and more that first
+		// second queues more than user space relays in a second, and the
+		// backlog would be drained, late, in the window.
+		WarmUp:        3 * time.Second,
+		SetupRate:     500,
+		Steps:         []int{1000, 2000, 3000, 4000},
+		QuickSteps:    []int{500},
+		Duration:      4 * time.Second,
+		QuickDuration: 2 * time.Second,
+		Servers:       []string{"gopbx"},
+	},
+	{
 		Name:          "rtp-transcode",
 		Title:         "Calls with RTP transcoded ulaw↔alaw (caller allow=ulaw, callee allow=alaw)",
 		Op:            "call",
@@ -198,6 +225,13 @@ var workloads = []workload{
 		QuickDuration: time.Second,
 		Servers:       []string{"gopbx"},
 	},
+}
+
+func (w workload) warmUp() time.Duration {
+	if w.WarmUp > 0 {
+		return w.WarmUp
+	}
+	return time.Second
 }
 
 // mediaPorts is the UDP ports, and descriptors, gopbx opens per call of a
