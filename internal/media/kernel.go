@@ -70,9 +70,14 @@ func (kp *kpair) legOf(s *Stream) kfwd.Leg {
 // kernelWorker installs pairs off the packet path (a netlink round trip).
 func (m *Manager) kernelWorker() {
 	defer close(m.kdone)
-	for r := range m.kreqs {
-		m.offload(r.s)
-		r.s.kwant.Store(false)
+	for {
+		select {
+		case r := <-m.kreqs:
+			m.offload(r.s)
+			r.s.kwant.Store(false)
+		case <-m.kstop:
+			return
+		}
 	}
 }
 

@@ -38,7 +38,8 @@ type Manager struct {
 
 	// In-kernel forwarding; kf is nil when off or unavailable.
 	kf     *kfwd.Forwarder
-	kreqs  chan kreq
+	kreqs  chan kreq // never closed: a poller may still hold a stream at Close
+	kstop  chan struct{}
 	kdone  chan struct{}
 	kmu    sync.Mutex
 	kpairs map[*kpair]struct{}
@@ -57,7 +58,8 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 			// The relay works without it: say so and go on in user space.
 			m.log.Warn("RTP in-kernel forwarding off (kernelforward=yes needs Linux nf_tables and CAP_NET_ADMIN)", "err", err)
 		} else {
-			m.kf, m.kreqs, m.kdone, m.kpairs = kf, make(chan kreq, 256), make(chan struct{}), map[*kpair]struct{}{}
+			m.kf, m.kreqs, m.kpairs = kf, make(chan kreq, 256), map[*kpair]struct{}{}
+			m.kstop, m.kdone = make(chan struct{}), make(chan struct{})
 			go m.kernelWorker()
 			m.log.Info("RTP in-kernel forwarding on", "table", "ip "+kf.Table())
 		}
@@ -80,7 +82,7 @@ func (m *Manager) Kernel() (on bool, pairs int) {
 // close the streams first.
 func (m *Manager) Close() {
 	if m.kf != nil {
-		close(m.kreqs)
+		close(m.kstop)
 		<-m.kdone
 		if err := m.kf.Close(); err != nil {
 			m.log.Warn("RTP in-kernel forwarding", "err", err)
