@@ -115,16 +115,29 @@ func (m *Manager) offload(s *Stream) {
 	m.log.Debug("RTP forwarded in the kernel", "a", ra, "b", rb)
 }
 
-// takeBack returns s's pair, if any, to user space.
+// takeBack returns s's pair, if any, to user space. It looks under kmu,
+// which the worker holds from its checks to storing the pair: a change
+// made before the call (peer gone, new terms) either stopped the worker's
+// offload or is seen here with the pair stored.
 func (s *Stream) takeBack() {
+	m := s.mgr
+	if m.kf == nil {
+		return
+	}
+	m.kmu.Lock()
+	defer m.kmu.Unlock()
 	if kp := s.koff.Load(); kp != nil {
-		s.mgr.takeBack(kp)
+		m.takeBackLocked(kp)
 	}
 }
 
 func (m *Manager) takeBack(kp *kpair) {
 	m.kmu.Lock()
 	defer m.kmu.Unlock()
+	m.takeBackLocked(kp)
+}
+
+func (m *Manager) takeBackLocked(kp *kpair) {
 	if _, ok := m.kpairs[kp]; !ok {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"sync"
@@ -142,5 +143,152 @@ func TestKernelForward(t *testing.T) {
 	p2.recv(50 * time.Millisecond) // drain
 	if pts, _ := p2.recv(300 * time.Millisecond); len(pts) != 0 {
 		t.Fatalf("callee got %d packets after the bridge broke", len(pts))
+	}
+}
+
+// TestKernelChurn: bridges between the same two far ends are broken,
+// re-joined and re-negotiated while packets flow (run under -race). Right
+// after Leave no entry of that bridge may be in the kernel (an offload
+// racing the Leave must not survive it); at the end every bridge goes in,
+// and closing the streams empties the kernel's maps.
+func TestKernelChurn(t *testing.T) {
+	m, err := NewManager(Config{Start: 33200, End: 33299, KernelTable: fmt.Sprintf("gopbx_mc_%d", os.Getpid())}, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if on, _ := m.Kernel(); !on {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("in-kernel forwarding unavailable under CI (needs root and nf_tables)")
+		}
+		t.Skip("in-kernel forwarding unavailable (needs root and nf_tables)")
+	}
+	ip := netip.MustParseAddr("127.0.44.11")
+	x, y := newPhone(t, "127.0.44.12"), newPhone(t, "127.0.44.13")
+	const pairs = 8
+	var as, bs []*Stream
+	for i := 0; i < pairs; i++ {
+		a, err := m.NewStream(ip, Options{Allow: []string{"ulaw"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := m.NewStream(ip, Options{Allow: []string{"ulaw"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.AcceptOffer(x.sdp("PCMU", 0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Offer(a.Codec()); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AcceptAnswer(y.sdp("PCMU", 0)); err != nil {
+			t.Fatal(err)
+		}
+		a.Join(b)
+		as, bs = append(as, a), append(bs, b)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, side := range []struct {
+		p   *phone
+		dst []*Stream
+	}{{x, as}, {y, bs}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pkt := make([]byte, 12+160)
+			pkt[0] = 0x80
+			for seq := 0; ; seq++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				pkt[3] = byte(seq)
+				for _, s := range side.dst {
+					side.p.conn.WriteToUDPAddrPort(pkt, s.Session().Local())
+				}
+			}
+		}()
+	}
+	// Drain what the phones receive so their buffers never fill.
+	for _, p := range []*phone{x, y} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 1500)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p.conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+				p.conn.Read(buf)
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	inKernel := func(s *Stream) bool {
+		cs, err := m.kf.Counters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fl := range cs {
+			if fl.To == s.Session().Local() {
+				return true
+			}
+		}
+		return false
+	}
+	end := time.Now().Add(2 * time.Second)
+	for i := 0; time.Now().Before(end); i++ {
+		k := i % pairs
+		switch i % 3 {
+		case 0:
+			// Break the bridge at a random point of the 5 ms until its
+			// next packet asks for the kernel, so that some Leaves race
+			// the worker's offload.
+			for r := 0; r < 4; r++ {
+				bs[k].Leave()
+				if inKernel(as[k]) || inKernel(bs[k]) {
+					t.Fatalf("bridge %d still in the kernel after Leave", k)
+				}
+				as[k].Join(bs[k])
+				time.Sleep(time.Duration(rand.IntN(6000)) * time.Microsecond)
+			}
+		case 1:
+			if _, err := as[k].AcceptOffer(x.sdp("PCMU", 0)); err != nil {
+				t.Fatal(err)
+			}
+		case 2:
+			if err := bs[k].AcceptAnswer(y.sdp("PCMU", 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(3 * time.Millisecond)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, n := m.Kernel(); n == pairs {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, n := m.Kernel()
+			t.Fatalf("%d of %d bridges in the kernel after the churn", n, pairs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range as {
+		as[i].Close()
+		bs[i].Close()
+	}
+	if _, n := m.Kernel(); n != 0 {
+		t.Fatalf("%d bridges in the kernel after every stream closed", n)
+	}
+	if cs, err := m.kf.Counters(); err != nil || len(cs) != 0 {
+		t.Fatalf("kernel entries after every stream closed: %v %v", cs, err)
 	}
 }

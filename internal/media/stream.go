@@ -199,6 +199,7 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 	}
 	s.neg.Store(n)
 	s.setRemote(d)
+	s.takeBack() // again: an offload decided on the old terms may have finished since
 	s.sdpMu.Lock()
 	defer s.sdpMu.Unlock()
 	var extra []string
@@ -289,6 +290,7 @@ func (s *Stream) AcceptAnswer(body []byte) error {
 	}
 	s.neg.Store(n)
 	s.setRemote(d)
+	s.takeBack()
 	return nil
 }
 
