@@ -3,7 +3,6 @@
 package kfwd
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -24,25 +23,21 @@ const (
 	regVal = unix.NFT_REG32_00 + 4
 )
 
-// Each stream direction has an id, carried from prerouting to input or
-// postrouting in the packet's priority (skb->priority, which only queueing
-// disciplines read, and which is set back to 0 before the packet leaves):
-// after the destination rewrite nothing else in the packet says which of
-// our ports it came to, and two calls may join the same two far ends (a
-// gateway, the benchmark's generator). The tag keeps ids clear of the
-// small priorities applications set with SO_PRIORITY.
-const (
-	idTag  = 0x67700000
-	idMask = 0x000fffff
-)
-
+// The destination port stays ours through routing: prerouting rewrites
+// only the destination address, and input (local delivery) or postrouting
+// (forwarded) finds the rest by (sender, new destination, our port). After
+// a full destination rewrite nothing in the packet would say which of our
+// ports it came to, and two calls may join the same two far ends (a
+// gateway; the benchmark's generator). (Carrying an id in skb->priority
+// fails on the forward path: ip_forward resets it from the TOS unless
+// net.ipv4.ip_forward_update_priority=0; a mark would clash with fwmark
+// routing and other users of the mark bits.)
 var (
-	// rtpdst: (saddr, sport, daddr, dport) -> (new daddr, new dport, id)
+	// rtpdst: (saddr, sport, daddr, dport) -> new daddr
 	dstKey = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeIPAddr, nftables.TypeInetService)
-	dstVal = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeMark)
-	// rtpsrc: (id, saddr, sport) -> (new saddr, new sport)
-	srcKey = nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeIPAddr, nftables.TypeInetService)
-	srcVal = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)
+	dstVal = nftables.TypeIPAddr
+	// rtpsrc: (saddr, sport, new daddr, our dport) -> (new saddr, new sport, new dport)
+	srcVal = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeInetService)
 )
 
 // Forwarder installs and removes in-kernel forwarding of RTP streams.
@@ -51,19 +46,16 @@ type Forwarder struct {
 	conn  *nftables.Conn
 	table *nftables.Table
 	dst   *nftables.Set // (from, to) -> new destination; per-entry counters
-	src   *nftables.Set // (id, from) -> new source
+	src   *nftables.Set // (from, new destination, our port) -> new source, destination port
 	out   *nftables.Set // the keys of dst, uncounted: notrack for local senders
 	fwd   bool          // net.ipv4.ip_forward
 	local map[netip.Addr]bool
-	ids   map[uint32]bool // in use, under mu
-	next  uint32
 }
 
 // Bridge is a call's two directions as installed; Remove takes it.
 type Bridge struct {
 	A, B     Leg
 	dst, src []nftables.SetElement
-	ids      [2]uint32
 }
 
 // Open creates (or recreates: a table left by a process that died is
@@ -76,7 +68,7 @@ func Open(name string) (*Forwarder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kfwd: netlink: %w", err)
 	}
-	f := &Forwarder{conn: conn, local: map[netip.Addr]bool{}, ids: map[uint32]bool{}}
+	f := &Forwarder{conn: conn, local: map[netip.Addr]bool{}}
 	f.table = &nftables.Table{Family: nftables.TableFamilyIPv4, Name: name}
 	// Delete a stale table first: that needs it to exist, so add it (a
 	// no-op when it does) in the same batch.
@@ -106,7 +98,7 @@ func (f *Forwarder) build() error {
 	c := f.conn
 	c.AddTable(f.table)
 	f.dst = &nftables.Set{Table: f.table, Name: "rtpdst", IsMap: true, KeyType: dstKey, DataType: dstVal, Counter: true}
-	f.src = &nftables.Set{Table: f.table, Name: "rtpsrc", IsMap: true, KeyType: srcKey, DataType: srcVal}
+	f.src = &nftables.Set{Table: f.table, Name: "rtpsrc", IsMap: true, KeyType: dstKey, DataType: srcVal}
 	f.out = &nftables.Set{Table: f.table, Name: "rtpout", KeyType: dstKey}
 	for _, s := range []*nftables.Set{f.dst, f.src, f.out} {
 		if err := c.AddSet(s, nil); err != nil {
@@ -121,24 +113,22 @@ func (f *Forwarder) build() error {
 	in := chain("in", nftables.ChainHookInput, nftables.ChainPriorityNATSource)
 	post := chain("post", nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource)
 
-	// Destination rewrite before routing, so the route is the new one.
+	// Destination address rewrite before routing, so the route is the new
+	// one; the port stays ours (see dstKey).
 	c.AddRule(&nftables.Rule{Table: f.table, Chain: pre, Exprs: concat(loadKey(), lookup(f.dst),
-		[]expr.Any{&expr.Notrack{}}, write(unix.NFT_PAYLOAD_NETWORK_HEADER, 16, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal),
-		write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, 6, 0, regVal+1),
-		[]expr.Any{&expr.Meta{Key: expr.MetaKeyPRIORITY, SourceRegister: true, Register: regVal + 2}})})
+		[]expr.Any{&expr.Notrack{}}, write(unix.NFT_PAYLOAD_NETWORK_HEADER, 16, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal))})
 	// A local sender's packet is tracked on the way out unless told not to
 	// (it is rewritten when it comes back in through lo's prerouting). A
 	// set of its own, so dst's counters count each packet once.
 	c.AddRule(&nftables.Rule{Table: f.table, Chain: out, Exprs: concat(loadKey(),
 		[]expr.Any{&expr.Lookup{SourceRegister: regKey, SetName: f.out.Name, SetID: f.out.ID}, &expr.Notrack{}})})
-	// Source rewrite after routing, locally delivered or forwarded; the
-	// priority goes back to 0.
+	// Source and destination port rewrite after routing, locally
+	// delivered or forwarded.
 	for _, ch := range []*nftables.Chain{in, post} {
-		c.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: concat(loadIDKey(), lookup(f.src),
+		c.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: concat(loadKey(), lookup(f.src),
 			write(unix.NFT_PAYLOAD_NETWORK_HEADER, 12, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal),
 			write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, 6, 0, regVal+1),
-			[]expr.Any{&expr.Immediate{Register: regVal + 2, Data: []byte{0, 0, 0, 0}},
-				&expr.Meta{Key: expr.MetaKeyPRIORITY, SourceRegister: true, Register: regVal + 2}})})
+			write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, 6, 0, regVal+2))})
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("kfwd: nftables table ip %s: %w", f.table.Name, err)
@@ -163,17 +153,6 @@ func loadKey() []expr.Any {
 		&expr.Payload{DestRegister: regKey + 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
 		&expr.Payload{DestRegister: regKey + 2, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4},
 		&expr.Payload{DestRegister: regKey + 3, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
-	}
-}
-
-// loadIDKey loads (priority, saddr, sport) of a UDP packet.
-func loadIDKey() []expr.Any {
-	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
-		&expr.Meta{Key: expr.MetaKeyPRIORITY, Register: regKey},
-		&expr.Payload{DestRegister: regKey + 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
-		&expr.Payload{DestRegister: regKey + 2, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
 	}
 }
 
@@ -220,15 +199,7 @@ func (f *Forwarder) Add(a, b Leg) (*Bridge, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	br := &Bridge{A: a, B: b}
-	for i := range br.ids {
-		id, err := f.newID()
-		if err != nil {
-			f.freeIDs(br)
-			return nil, err
-		}
-		br.ids[i] = id
-	}
-	br.dst, br.src = elems(a, b, br.ids)
+	br.dst, br.src = elems(a, b)
 	err := f.conn.SetAddElements(f.dst, br.dst)
 	if err == nil {
 		err = f.conn.SetAddElements(f.out, keys(br.dst))
@@ -240,7 +211,6 @@ func (f *Forwarder) Add(a, b Leg) (*Bridge, error) {
 		err = f.conn.Flush()
 	}
 	if err != nil {
-		f.freeIDs(br)
 		return nil, fmt.Errorf("kfwd: add %s<->%s: %w", a.Remote, b.Remote, err)
 	}
 	return br, nil
@@ -250,7 +220,6 @@ func (f *Forwarder) Add(a, b Leg) (*Bridge, error) {
 func (f *Forwarder) Remove(br *Bridge) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	defer f.freeIDs(br)
 	err := f.conn.SetDeleteElements(f.dst, br.dst)
 	if err == nil {
 		err = f.conn.SetDeleteElements(f.out, keys(br.dst))
@@ -265,24 +234,6 @@ func (f *Forwarder) Remove(br *Bridge) error {
 		return fmt.Errorf("kfwd: remove %s<->%s: %w", br.A.Remote, br.B.Remote, err)
 	}
 	return nil
-}
-
-// newID picks a free direction id (under mu).
-func (f *Forwarder) newID() (uint32, error) {
-	for range idMask + 1 {
-		f.next = (f.next + 1) & idMask
-		if id := idTag | f.next; !f.ids[id] {
-			f.ids[id] = true
-			return id, nil
-		}
-	}
-	return 0, errors.New("kfwd: every stream id in use")
-}
-
-func (f *Forwarder) freeIDs(br *Bridge) {
-	for _, id := range br.ids {
-		delete(f.ids, id)
-	}
 }
 
 // Counters returns the packets forwarded so far per stream, keyed by
@@ -304,14 +255,14 @@ func (f *Forwarder) Counters() (map[Flow]uint64, error) {
 	return out, nil
 }
 
-func elems(a, b Leg, ids [2]uint32) (dst, src []nftables.SetElement) {
+func elems(a, b Leg) (dst, src []nftables.SetElement) {
 	dst = []nftables.SetElement{
-		{Key: cat(ap(a.Remote), ap(a.Local)), Val: cat(ap(b.Remote), id(ids[0]))},
-		{Key: cat(ap(b.Remote), ap(b.Local)), Val: cat(ap(a.Remote), id(ids[1]))},
+		{Key: cat(ap(a.Remote), ap(a.Local)), Val: addr(b.Remote)},
+		{Key: cat(ap(b.Remote), ap(b.Local)), Val: addr(a.Remote)},
 	}
 	src = []nftables.SetElement{
-		{Key: cat(id(ids[0]), ap(a.Remote)), Val: ap(b.Local)},
-		{Key: cat(id(ids[1]), ap(b.Remote)), Val: ap(a.Local)},
+		{Key: cat(ap(a.Remote), addr(b.Remote), port(a.Local)), Val: cat(ap(b.Local), port(b.Remote))},
+		{Key: cat(ap(b.Remote), addr(a.Remote), port(b.Local)), Val: cat(ap(a.Local), port(a.Remote))},
 	}
 	return dst, src
 }
@@ -324,9 +275,6 @@ func cat(bs ...[]byte) []byte {
 	return out
 }
 
-// id encodes a direction id as meta priority loads it: host order.
-func id(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
-
 func keys(els []nftables.SetElement) []nftables.SetElement {
 	out := make([]nftables.SetElement, len(els))
 	for i, e := range els {
@@ -337,10 +285,14 @@ func keys(els []nftables.SetElement) []nftables.SetElement {
 
 // ap encodes an address and port as nft concatenates them: 4 address
 // bytes, the port in network order padded to 4.
-func ap(x netip.AddrPort) []byte {
+func ap(x netip.AddrPort) []byte { return cat(addr(x), port(x)) }
+
+func addr(x netip.AddrPort) []byte {
 	a := x.Addr().Unmap().As4()
-	return []byte{a[0], a[1], a[2], a[3], byte(x.Port() >> 8), byte(x.Port()), 0, 0}
+	return a[:]
 }
+
+func port(x netip.AddrPort) []byte { return []byte{byte(x.Port() >> 8), byte(x.Port()), 0, 0} }
 
 func decodeAP(b []byte) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[0:4])), uint16(b[4])<<8|uint16(b[5]))

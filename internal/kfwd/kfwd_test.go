@@ -164,8 +164,8 @@ func TestSameFarEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(f.ids) != 0 {
-		t.Errorf("ids still in use after Remove: %v", f.ids)
+	if cs, err := f.Counters(); err != nil || len(cs) != 0 {
+		t.Errorf("entries after Remove: %v %v", cs, err)
 	}
 }
 
