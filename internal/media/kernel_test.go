@@ -20,17 +20,7 @@ import (
 // timeout from firing although user space sees none of them, and breaking
 // the bridge takes the pair back.
 func TestKernelForward(t *testing.T) {
-	m, err := NewManager(Config{Start: 33000, End: 33099, Timeout: 2 * time.Second, KernelTable: fmt.Sprintf("gopbx_mt_%d", os.Getpid())}, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if on, _ := m.Kernel(); !on {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("in-kernel forwarding unavailable under CI (needs root and nf_tables)")
-		}
-		t.Skip("in-kernel forwarding unavailable (needs root and nf_tables)")
-	}
+	m := kernelManager(t, Config{Start: 33000, End: 33099, Timeout: 2 * time.Second}, "mt")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go m.Run(ctx)
@@ -47,16 +37,7 @@ func TestKernelForward(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	p1, p2 := newPhone(t, "127.0.44.2"), newPhone(t, "127.0.44.3")
-	if _, err := a.AcceptOffer(p1.sdp("PCMU", 0)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Offer(a.Codec()); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.AcceptAnswer(p2.sdp("PCMU", 0)); err != nil {
-		t.Fatal(err)
-	}
-	a.Join(b)
+	bridge(t, a, b, p1, p2)
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -152,17 +133,7 @@ func TestKernelForward(t *testing.T) {
 // racing the Leave must not survive it); at the end every bridge goes in,
 // and closing the streams empties the kernel's maps.
 func TestKernelChurn(t *testing.T) {
-	m, err := NewManager(Config{Start: 33200, End: 33299, KernelTable: fmt.Sprintf("gopbx_mc_%d", os.Getpid())}, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if on, _ := m.Kernel(); !on {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("in-kernel forwarding unavailable under CI (needs root and nf_tables)")
-		}
-		t.Skip("in-kernel forwarding unavailable (needs root and nf_tables)")
-	}
+	m := kernelManager(t, Config{Start: 33200, End: 33299}, "mc")
 	ip := netip.MustParseAddr("127.0.44.11")
 	x, y := newPhone(t, "127.0.44.12"), newPhone(t, "127.0.44.13")
 	const pairs = 8
@@ -176,16 +147,7 @@ func TestKernelChurn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.AcceptOffer(x.sdp("PCMU", 0)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.Offer(a.Codec()); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.AcceptAnswer(y.sdp("PCMU", 0)); err != nil {
-			t.Fatal(err)
-		}
-		a.Join(b)
+		bridge(t, a, b, x, y)
 		as, bs = append(as, a), append(bs, b)
 	}
 	stop := make(chan struct{})
@@ -291,4 +253,39 @@ func TestKernelChurn(t *testing.T) {
 	if cs, err := m.kf.Counters(); err != nil || len(cs) != 0 {
 		t.Fatalf("kernel entries after every stream closed: %v %v", cs, err)
 	}
+}
+
+// kernelManager makes a manager with in-kernel forwarding on a table of
+// the test's own, or fails under CI (root there) and skips elsewhere.
+func kernelManager(t *testing.T, cfg Config, tag string) *Manager {
+	t.Helper()
+	cfg.KernelTable = fmt.Sprintf("gopbx_%s_%d", tag, os.Getpid())
+	m, err := NewManager(cfg, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	if on, _ := m.Kernel(); !on {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("in-kernel forwarding unavailable under CI (needs root and nf_tables)")
+		}
+		t.Skip("in-kernel forwarding unavailable (needs root and nf_tables)")
+	}
+	return m
+}
+
+// bridge negotiates PCMU between caller phone p1 and stream a, and between
+// b and callee phone p2, and joins a and b.
+func bridge(t *testing.T, a, b *Stream, p1, p2 *phone) {
+	t.Helper()
+	if _, err := a.AcceptOffer(p1.sdp("PCMU", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Offer(a.Codec()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AcceptAnswer(p2.sdp("PCMU", 0)); err != nil {
+		t.Fatal(err)
+	}
+	a.Join(b)
 }
