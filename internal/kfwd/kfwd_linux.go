@@ -196,21 +196,9 @@ func (f *Forwarder) Add(a, b Leg) (*Bridge, error) {
 	if err := check(a, b); err != nil {
 		return nil, err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	br := &Bridge{A: a, B: b}
 	br.dst, br.src = elems(a, b)
-	err := f.conn.SetAddElements(f.dst, br.dst)
-	if err == nil {
-		err = f.conn.SetAddElements(f.out, keys(br.dst))
-	}
-	if err == nil {
-		err = f.conn.SetAddElements(f.src, br.src)
-	}
-	if err == nil {
-		err = f.conn.Flush()
-	}
-	if err != nil {
+	if err := f.apply(f.conn.SetAddElements, br); err != nil {
 		return nil, fmt.Errorf("kfwd: add %s<->%s: %w", a.Remote, b.Remote, err)
 	}
 	return br, nil
@@ -218,22 +206,25 @@ func (f *Forwarder) Add(a, b Leg) (*Bridge, error) {
 
 // Remove stops forwarding a bridge.
 func (f *Forwarder) Remove(br *Bridge) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	err := f.conn.SetDeleteElements(f.dst, br.dst)
-	if err == nil {
-		err = f.conn.SetDeleteElements(f.out, keys(br.dst))
-	}
-	if err == nil {
-		err = f.conn.SetDeleteElements(f.src, br.src)
-	}
-	if err == nil {
-		err = f.conn.Flush()
-	}
-	if err != nil {
+	if err := f.apply(f.conn.SetDeleteElements, br); err != nil {
 		return fmt.Errorf("kfwd: remove %s<->%s: %w", br.A.Remote, br.B.Remote, err)
 	}
 	return nil
+}
+
+// apply adds or deletes a bridge's elements in one netlink transaction.
+func (f *Forwarder) apply(op func(*nftables.Set, []nftables.SetElement) error, br *Bridge) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, x := range []struct {
+		set *nftables.Set
+		els []nftables.SetElement
+	}{{f.dst, br.dst}, {f.out, keys(br.dst)}, {f.src, br.src}} {
+		if err := op(x.set, x.els); err != nil {
+			return err
+		}
+	}
+	return f.conn.Flush()
 }
 
 // Counters returns the packets forwarded so far per stream, keyed by
