@@ -487,6 +487,7 @@ func TestMediaRelayKernel(t *testing.T) {
 		"extensions.conf": mediaDialplan,
 		"rtp.conf":        "[general]\nrtpstart=40000\nrtpend=40999\nkernelforward=yes\nkerneltable=" + table + "\n",
 	}})
+	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "ip", table).Run() }) // if gopbx was killed
 	if out := pbx.Console(t, "rtp show kernel"); !strings.Contains(out, "on (nftables table ip "+table+")") {
 		t.Fatalf("rtp show kernel: %q (needs root and nf_tables; log:\n%s)", out, pbx.Log())
 	}
@@ -503,5 +504,11 @@ func TestMediaRelayKernel(t *testing.T) {
 	out, err := exec.Command("nft", "list", "table", "ip", table).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "map rtpdst") || strings.Contains(string(out), "elements") {
 		t.Errorf("kernel table after the call (want its maps, empty): %s %v", out, err)
+	}
+	// A clean stop removes the table: its hooks would otherwise look up
+	// every UDP packet of the host in empty maps.
+	pbx.Stop(t)
+	if out, err := exec.Command("nft", "list", "table", "ip", table).CombinedOutput(); err == nil {
+		t.Errorf("table ip %s still there after gopbx stopped:\n%s", table, out)
 	}
 }

@@ -267,6 +267,7 @@ func (p *PBX) shutdown(wg *sync.WaitGroup, cancel context.CancelFunc) error {
 	err := p.sip.Shutdown(sctx)
 	p.cdr.Shutdown(sctx)
 	wg.Wait()
+	p.media.Close() // the calls are gone: stop the pollers, drop the kernel's table
 	if errors.Is(err, context.DeadlineExceeded) {
 		p.log.Warn("shutdown timed out with requests in flight")
 		return nil

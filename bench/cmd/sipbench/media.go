@@ -550,6 +550,12 @@ func (b *bench) rtpStep(w workload, n int, dur time.Duration, tag string) (*medi
 		return nil, err
 	}
 	defer e.close()
+	if w.KernelForward {
+		// gopbx removes its table on a clean stop, not when killed with
+		// its calls up: an empty table would still look up every UDP
+		// packet of the host.
+		defer func() { _ = exec.Command("nft", "delete", "table", "ip", kernelTable).Run() }()
+	}
 	r := &mediaRun{Calls: n}
 	fmt.Printf("   gopbx %6d calls %s ... ", n, tag)
 	ctx, cancel := context.WithTimeout(b.ctx, time.Duration(n/w.SetupRate+40)*time.Second)
