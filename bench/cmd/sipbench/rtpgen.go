@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +22,11 @@ import (
 // that address), served by a few SO_REUSEPORT sockets: the generator needs
 // no port per call, so its own socket count and CPU do not grow with N as
 // gopbx's do, and the kernel spreads what gopbx sends among the sockets.
+//
+// At a few thousand calls the generator, not gopbx, is what fills the
+// machine (with in-kernel forwarding gopbx's forwarding runs in the
+// generator's system calls), so its cost per packet counts: see mmsg.go for
+// the sockets and the sending, read for the receiving.
 
 const (
 	rtpPeriod  = 20 * time.Millisecond
@@ -34,14 +38,27 @@ const (
 type rtpSide struct {
 	addr  netip.AddrPort
 	pt    uint8
-	epoch time.Time // shared by both sides: the clock of the send stamps
-	conns []*net.UDPConn
+	epoch time.Time       // shared by both sides: the clock of the send stamps
+	fds   []int           // UDP sockets, see mmsg.go
 	recv  []atomic.Uint64 // per socket
 	lat   []*latHist      // per socket
 	sent  []atomic.Uint64 // per sender
 	late  []atomic.Uint64 // slots a sender started more than a period late
+	done  atomic.Bool     // close was called
 	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	senders []int // the senders' packet sockets, see mmsg.go
+	lo      bool  // acquireLoopback was called: release on close
+	loIndex int   // what it returned
 }
+
+// rtpRecvSize is how much of a received datagram is read: the RTP header
+// and the send stamp are all the generator looks at.
+const rtpRecvSize = 64
+
+// recvPause: see read.
+const recvPause = 200 * time.Microsecond
 
 // Each packet carries its send time (nanoseconds since the epoch) and a
 // magic in the first 12 payload bytes, so the receiving side can tell how
@@ -100,61 +117,68 @@ func latencyOf(before, after [][]uint64) latStats {
 	return st
 }
 
-// listenReusePort binds n sockets on addr with SO_REUSEPORT and large
-// buffers (SO_RCVBUFFORCE when root; otherwise up to net.core.rmem_max).
+// listenRTPSide binds n SO_REUSEPORT sockets on addr and starts a reader
+// on each.
 func listenRTPSide(addr netip.AddrPort, n int, pt uint8, epoch time.Time) (*rtpSide, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-			for _, o := range [][2]int{{unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}, {unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}} {
-				if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[0], 8<<20) != nil {
-					_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[1], 8<<20)
-				}
-			}
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
 	s := &rtpSide{addr: addr, pt: pt, epoch: epoch, recv: make([]atomic.Uint64, n)}
 	for range n {
-		pc, err := lc.ListenPacket(context.Background(), "udp4", addr.String())
+		fd, err := listenUDP(addr)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("rtp generator: %w", err)
 		}
-		s.conns = append(s.conns, pc.(*net.UDPConn))
+		s.fds = append(s.fds, fd)
 	}
-	for i, c := range s.conns {
+	for i, fd := range s.fds {
 		s.lat = append(s.lat, new(latHist))
 		s.wg.Add(1)
-		go s.read(c, &s.recv[i], s.lat[i])
+		go s.read(fd, &s.recv[i], s.lat[i])
 	}
 	return s, nil
 }
 
-func (s *rtpSide) read(c *net.UDPConn, n *atomic.Uint64, lat *latHist) {
+// read counts and times what arrives on one socket. A reader that slept
+// in recvmmsg whenever its socket was empty would be woken for nearly every
+// datagram under load, as it drains faster than datagrams arrive, and the
+// wake-ups (the scheduler, and the sender preempted by the reader it woke)
+// cost more than the reading. So after a batch that emptied the socket it
+// sleeps recvPause and then reads whatever queued meanwhile (tens of
+// datagrams a wake-up at 100,000 packets/s a socket), and only sleeps in
+// recvmmsg when that found nothing. The pause is the kernel's (nanosleep),
+// not a Go timer's: with Go's timers the senders' slots ran late. A packet
+// is timed up to recvPause late, well inside the 1 ms buckets.
+func (s *rtpSide) read(fd int, n *atomic.Uint64, lat *latHist) {
 	defer s.wg.Done()
-	m, err := newMmsgConn(c, 2048)
-	if err != nil {
-		return
-	}
+	m := newMmsgConn(fd, rtpRecvSize)
+	pause := unix.NsecToTimespec(recvPause.Nanoseconds())
 	var pkts [][]byte
-	for {
-		pkts, err = m.recv(pkts)
+	wait := true
+	for !s.done.Load() {
+		var k int
+		var err error
+		pkts, k, err = m.recv(pkts, wait)
 		if err != nil {
-			return // closed
+			return
 		}
-		now := time.Since(s.epoch)
-		for _, p := range pkts {
-			if len(p) >= 24 && binary.BigEndian.Uint32(p[20:]) == stampMagic {
-				d := now - time.Duration(binary.BigEndian.Uint64(p[12:]))
-				lat[min(max(int(d/time.Millisecond), 0), latBuckets)].Add(1)
+		if len(pkts) > 0 {
+			now := time.Since(s.epoch)
+			for _, p := range pkts {
+				if len(p) >= 24 && binary.BigEndian.Uint32(p[20:]) == stampMagic {
+					d := now - time.Duration(binary.BigEndian.Uint64(p[12:]))
+					lat[min(max(int(d/time.Millisecond), 0), latBuckets)].Add(1)
+				}
 			}
+			n.Add(uint64(len(pkts)))
 		}
-		n.Add(uint64(len(pkts)))
+		switch {
+		case k == 0:
+			wait = true
+		case k < mmsgBatch:
+			wait = false
+			_ = unix.Nanosleep(&pause, nil)
+		default:
+			wait = false // more may be queued
+		}
 	}
 }
 
@@ -167,11 +191,28 @@ func (s *rtpSide) latency() [][]uint64 {
 	return out
 }
 
+// close stops the side's readers and senders and closes its sockets. The
+// shutdown wakes a reader blocked in recvmmsg; sockTimeout bounds the wait
+// otherwise.
 func (s *rtpSide) close() {
-	for _, c := range s.conns {
-		c.Close()
+	if s.done.Swap(true) {
+		return
+	}
+	for _, fd := range s.fds {
+		_ = unix.Shutdown(fd, unix.SHUT_RDWR)
 	}
 	s.wg.Wait()
+	for _, fd := range s.fds {
+		unix.Close(fd)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fd := range s.senders {
+		unix.Close(fd)
+	}
+	if s.lo {
+		releaseLoopback()
+	}
 }
 
 func (s *rtpSide) received() uint64 {
@@ -194,28 +235,51 @@ func (s *rtpSide) sentTotal() uint64 {
 // as many goroutines as the side has sockets. Destination i is sent in slot
 // i%rtpSlots of the period so that the load is spread over the 20 ms.
 func (s *rtpSide) stream(ctx context.Context, dsts []netip.AddrPort) {
-	w := len(s.conns)
+	w := len(s.fds)
 	s.sent = make([]atomic.Uint64, w)
 	s.late = make([]atomic.Uint64, w)
+	// The senders write to the loopback device if they can, else on the
+	// UDP sockets (see mmsg.go).
+	lo := os.Getenv("SIPBENCH_RTP_UDP") == ""
+	for _, d := range dsts {
+		lo = lo && d.Addr().Is4() && d.Addr().IsLoopback()
+	}
+	ifindex := 0
+	if lo {
+		s.mu.Lock()
+		if !s.lo {
+			s.lo, s.loIndex = true, acquireLoopback()
+		}
+		ifindex = s.loIndex
+		s.mu.Unlock()
+	}
 	start := time.Now()
 	for k := range w {
 		var mine []netip.AddrPort
 		for i := k; i < len(dsts); i += w {
 			mine = append(mine, dsts[i])
 		}
+		var m *mmsgConn
+		if ifindex != 0 {
+			if fd, err := openLoopback(ifindex); err == nil {
+				s.mu.Lock()
+				s.senders = append(s.senders, fd)
+				s.mu.Unlock()
+				m = newFrameConn(fd, s.addr, 12+rtpPayload)
+			}
+		}
+		if m == nil {
+			m = newMmsgConn(s.fds[k], 12+rtpPayload)
+		}
 		s.wg.Add(1)
-		go s.send(ctx, s.conns[k], mine, uint32(k), start, &s.sent[k], &s.late[k])
+		go s.send(ctx, m, mine, uint32(k), start, &s.sent[k], &s.late[k])
 	}
 }
 
-func (s *rtpSide) send(ctx context.Context, c *net.UDPConn, dsts []netip.AddrPort, first uint32, start time.Time, sent, late *atomic.Uint64) {
+func (s *rtpSide) send(ctx context.Context, m *mmsgConn, dsts []netip.AddrPort, first uint32, start time.Time, sent, late *atomic.Uint64) {
 	defer s.wg.Done()
 	// Slot j of each period sends dsts[j], dsts[j+rtpSlots], ...
-	m, err := newMmsgConn(c, 12+rtpPayload)
-	if err != nil {
-		return
-	}
-	for _, pkt := range m.bufs {
+	for _, pkt := range m.payloads() {
 		pkt[0] = 0x80
 		pkt[1] = s.pt
 		for i := 12; i < len(pkt); i++ {
@@ -223,31 +287,41 @@ func (s *rtpSide) send(ctx context.Context, c *net.UDPConn, dsts []netip.AddrPor
 		}
 	}
 	slot := rtpPeriod / rtpSlots
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for n := 0; ; n++ {
 		at := start.Add(time.Duration(n) * slot)
 		if d := time.Until(at); d > 0 {
+			timer.Reset(d)
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(d):
+			case <-timer.C:
 			}
 		} else if ctx.Err() != nil {
 			return
 		} else if -d > rtpPeriod {
 			late.Add(1)
 		}
+		if s.done.Load() {
+			return
+		}
 		frame := uint32(n / rtpSlots)
 		ok := 0
+		// One stamp a batch: the packets of a batch leave together, in the
+		// one sendmmsg that follows.
+		stamp := uint64(time.Since(s.epoch))
 		for i := n % rtpSlots; i < len(dsts); i += rtpSlots {
 			pkt := m.next()
 			binary.BigEndian.PutUint16(pkt[2:], uint16(frame))
 			binary.BigEndian.PutUint32(pkt[4:], frame*rtpPayload)
 			binary.BigEndian.PutUint32(pkt[8:], first+uint32(i)) // SSRC per call
-			binary.BigEndian.PutUint64(pkt[12:], uint64(time.Since(s.epoch)))
+			binary.BigEndian.PutUint64(pkt[12:], stamp)
 			binary.BigEndian.PutUint32(pkt[20:], stampMagic)
 			m.queue(dsts[i], 12+rtpPayload)
 			if m.full() {
 				ok += m.flush()
+				stamp = uint64(time.Since(s.epoch))
 			}
 		}
 		ok += m.flush()
