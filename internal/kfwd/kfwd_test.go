@@ -3,12 +3,15 @@
 package kfwd
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // open makes a forwarder with a table of the test's own, or fails under
@@ -188,5 +191,42 @@ func BenchmarkAddRemove(b *testing.B) {
 		if err := f.Remove(br); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestZeroChecksum: a datagram without UDP checksum (0, valid over IPv4)
+// is left to user space, where it arrives intact, instead of being
+// forwarded with a checksum the port rewrites would have made wrong.
+func TestZeroChecksum(t *testing.T) {
+	f := open(t)
+	x, y := udp(t, "127.0.43.32:0"), udp(t, "127.0.43.33:0")
+	gA, gB := udp(t, "127.0.43.31:0"), udp(t, "127.0.43.31:0")
+	br, err := f.Add(Leg{Remote: addrOf(x), Local: addrOf(gA)}, Leg{Remote: addrOf(y), Local: addrOf(gB)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove(br)
+	raw, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_UDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(raw)
+	if err := unix.Bind(raw, &unix.SockaddrInet4{Addr: addrOf(x).Addr().As4()}); err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte("no checksum")
+	dgram := make([]byte, 8+len(payload))
+	binary.BigEndian.PutUint16(dgram[0:], addrOf(x).Port())
+	binary.BigEndian.PutUint16(dgram[2:], addrOf(gA).Port())
+	binary.BigEndian.PutUint16(dgram[4:], uint16(len(dgram)))
+	copy(dgram[8:], payload) // dgram[6:8], the checksum, stays 0
+	if err := unix.Sendto(raw, dgram, 0, &unix.SockaddrInet4{Addr: addrOf(gA).Addr().As4()}); err != nil {
+		t.Fatal(err)
+	}
+	if got, from, ok := recv(gA, time.Second); !ok || got != string(payload) || from != addrOf(x) {
+		t.Fatalf("our socket got %q from %v (ok %v), want the checksum-less datagram from %v", got, from, ok, addrOf(x))
+	}
+	if got, _, ok := recv(y, 50*time.Millisecond); ok {
+		t.Fatalf("a checksum-less datagram was forwarded: %q", got)
 	}
 }

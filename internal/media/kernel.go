@@ -67,52 +67,113 @@ func (kp *kpair) legOf(s *Stream) kfwd.Leg {
 	return kp.lb
 }
 
-// kernelWorker installs pairs off the packet path (a netlink round trip).
+// kernelWorker installs pairs off the packet path, as many as are asking
+// in one netlink transaction (when thousands of calls start together,
+// user space relays all of them until their pairs are in).
 func (m *Manager) kernelWorker() {
 	defer close(m.kdone)
+	var batch []*Stream
 	for {
 		select {
 		case r := <-m.kreqs:
-			m.offload(r.s)
-			r.s.kwant.Store(false)
+			batch = append(batch[:0], r.s)
+		more:
+			for len(batch) < kernelBatch {
+				select {
+				case r := <-m.kreqs:
+					batch = append(batch, r.s)
+				default:
+					break more
+				}
+			}
+			m.offload(batch)
+			for _, s := range batch {
+				s.kwant.Store(false)
+			}
 		case <-m.kstop:
 			return
 		}
 	}
 }
 
-func (m *Manager) offload(s *Stream) {
+// kernelBatch bounds a transaction (4 elements a bridge).
+const kernelBatch = 128
+
+func (m *Manager) offload(streams []*Stream) {
 	m.kmu.Lock()
 	defer m.kmu.Unlock()
+	var kps []*kpair
+	var pairs [][2]kfwd.Leg
+	for _, s := range streams {
+		if kp := m.checkLocked(s, kps); kp != nil {
+			kps, pairs = append(kps, kp), append(pairs, [2]kfwd.Leg{kp.la, kp.lb})
+		}
+	}
+	if len(kps) == 0 {
+		return
+	}
+	brs, err := m.kf.AddBatch(pairs)
+	if err != nil && len(kps) > 1 {
+		// One refused entry fails the whole transaction: one by one.
+		for _, kp := range kps {
+			if kp.br, err = m.kf.Add(kp.la, kp.lb); err != nil {
+				m.refusedLocked(kp, err)
+				continue
+			}
+			m.storeLocked(kp)
+		}
+		return
+	}
+	if err != nil {
+		m.refusedLocked(kps[0], err)
+		return
+	}
+	for i, kp := range kps {
+		kp.br = brs[i]
+		m.storeLocked(kp)
+	}
+}
+
+// checkLocked returns the pair to install for s, or nil when it is no
+// longer eligible, already in, or in this batch already (through its peer).
+func (m *Manager) checkLocked(s *Stream, batch []*kpair) *kpair {
 	peer := s.peer.Load()
 	if peer == nil || peer.peer.Load() != s || s.closed.Load() || peer.closed.Load() ||
 		s.koff.Load() != nil || peer.koff.Load() != nil {
-		return
+		return nil
+	}
+	for _, kp := range batch {
+		if kp.a == s || kp.b == s {
+			return nil
+		}
 	}
 	n, pn := s.neg.Load(), peer.neg.Load()
 	if n == nil || pn == nil || !kernelEligible(s, peer, n, pn) {
-		return
+		return nil
 	}
 	ra, oka := s.sess.Latched()
 	rb, okb := peer.sess.Latched()
 	if !oka || !okb {
-		return
+		return nil
 	}
 	kp := &kpair{a: s, b: peer, la: kfwd.Leg{Remote: ra, Local: s.sess.Local()}, lb: kfwd.Leg{Remote: rb, Local: peer.sess.Local()}}
 	kp.flows = kfwd.Flows(kp.la, kp.lb)
-	br, err := m.kf.Add(kp.la, kp.lb)
-	if err != nil {
-		// Not again for these streams until new terms are negotiated.
-		s.kfailed.Store(true)
-		peer.kfailed.Store(true)
-		m.log.Warn("RTP stays in user space", "err", err)
-		return
-	}
-	kp.br = br
+	return kp
+}
+
+func (m *Manager) storeLocked(kp *kpair) {
 	m.kpairs[kp] = struct{}{}
-	s.koff.Store(kp)
-	peer.koff.Store(kp)
-	m.log.Debug("RTP forwarded in the kernel", "a", ra, "b", rb)
+	kp.a.koff.Store(kp)
+	kp.b.koff.Store(kp)
+	m.log.Debug("RTP forwarded in the kernel", "a", kp.la.Remote, "b", kp.lb.Remote)
+}
+
+// refusedLocked: not again for these streams until new terms are
+// negotiated.
+func (m *Manager) refusedLocked(kp *kpair, err error) {
+	kp.a.kfailed.Store(true)
+	kp.b.kfailed.Store(true)
+	m.log.Warn("RTP stays in user space", "err", err)
 }
 
 // takeBack returns s's pair, if any, to user space. It looks under kmu,
