@@ -430,7 +430,7 @@ func mediaReserve(quick bool) time.Duration {
 	if quick {
 		return 28 * time.Second
 	}
-	return 3*time.Minute + 30*time.Second
+	return 3*time.Minute + 50*time.Second
 }
 
 // mediaMargin is what starting and stopping gopbx and the generator adds
