@@ -2,12 +2,12 @@
 // rtpengine's in-kernel mode does, so that a bridged call whose packets
 // need no inspection costs no user-space CPU per packet.
 //
-// A Forwarder owns one nftables table (family ip). Each direction of a
-// call is two map entries: in prerouting, a packet from the far end's
-// latched address to our RTP port gets the other far end's address as
-// destination; in input (local delivery) or postrouting (forwarded) the
-// same packet gets our other RTP port as source and the other far end's
-// port as destination. Both rewrites are stateless payload
+// A Forwarder owns one nftables table (family ip). In prerouting, a
+// packet from a far end's latched address to our RTP port gets the other
+// far end's address as destination; in input (local delivery) or
+// postrouting (forwarded) the same packet gets our other RTP port as
+// source and the other far end's port as destination. The rules are
+// plain nft (`nft list ruleset` prints them, a saved ruleset loads back). Both rewrites are stateless payload
 // writes with checksum fix-up, and the packets are marked notrack, so no
 // conntrack entry is made per stream. The key includes the sender's
 // address, so a packet from anywhere else (a phone whose NAT binding

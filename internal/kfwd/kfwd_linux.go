@@ -32,30 +32,38 @@ const (
 // fails on the forward path: ip_forward resets it from the TOS unless
 // net.ipv4.ip_forward_update_priority=0; a mark would clash with fwmark
 // routing and other users of the mark bits.)
-var (
-	// rtpdst: (saddr, sport, daddr, dport) -> new daddr
-	dstKey = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeIPAddr, nftables.TypeInetService)
-	dstVal = nftables.TypeIPAddr
-	// rtpsrc: (saddr, sport, new daddr, our dport) -> (new saddr, new sport, new dport)
-	srcVal = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeInetService)
-)
+//
+// Every map is keyed by the packet's (saddr, sport, daddr, dport) as it is
+// when the map is looked up, and each rule rewrites one field per map,
+// reloading the key after each write: that is what the rules mean in
+// nft's own syntax, so `nft list ruleset` prints them, and a saved
+// ruleset loads back to the same rules (gopbx replaces its table at
+// start anyway). Input and postrouting take three steps, each key still
+// holding our port:
+//
+//	rtpsaddr (far end, other far end, our port)            -> our other address
+//	rtpsport (our other address, ..., other far end, port) -> our other port
+//	rtpdport (our other address and port, ...)             -> other far end's port
+var tupleKey = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService, nftables.TypeIPAddr, nftables.TypeInetService)
 
 // Forwarder installs and removes in-kernel forwarding of RTP streams.
 type Forwarder struct {
 	mu    sync.Mutex // one netlink batch at a time
 	conn  *nftables.Conn
 	table *nftables.Table
-	dst   *nftables.Set // (from, to) -> new destination; per-entry counters
-	src   *nftables.Set // (from, new destination, our port) -> new source, destination port
+	dst   *nftables.Set // (from, to) -> new destination address; per-entry counters
 	out   *nftables.Set // the keys of dst, uncounted: notrack for local senders
-	fwd   bool          // net.ipv4.ip_forward
+	saddr *nftables.Set // the three steps after routing, see tupleKey
+	sport *nftables.Set
+	dport *nftables.Set
+	fwd   bool // net.ipv4.ip_forward
 	local map[netip.Addr]bool
 }
 
 // Bridge is a call's two directions as installed; Remove takes it.
 type Bridge struct {
-	A, B     Leg
-	dst, src []nftables.SetElement
+	A, B                     Leg
+	dst, saddr, sport, dport []nftables.SetElement
 }
 
 // Open creates (or recreates: a table left by a process that died is
@@ -97,10 +105,12 @@ func Open(name string) (*Forwarder, error) {
 func (f *Forwarder) build() error {
 	c := f.conn
 	c.AddTable(f.table)
-	f.dst = &nftables.Set{Table: f.table, Name: "rtpdst", IsMap: true, KeyType: dstKey, DataType: dstVal, Counter: true}
-	f.src = &nftables.Set{Table: f.table, Name: "rtpsrc", IsMap: true, KeyType: dstKey, DataType: srcVal}
-	f.out = &nftables.Set{Table: f.table, Name: "rtpout", KeyType: dstKey}
-	for _, s := range []*nftables.Set{f.dst, f.src, f.out} {
+	f.dst = &nftables.Set{Table: f.table, Name: "rtpdst", IsMap: true, KeyType: tupleKey, DataType: nftables.TypeIPAddr, Counter: true}
+	f.out = &nftables.Set{Table: f.table, Name: "rtpout", KeyType: tupleKey}
+	f.saddr = &nftables.Set{Table: f.table, Name: "rtpsaddr", IsMap: true, KeyType: tupleKey, DataType: nftables.TypeIPAddr}
+	f.sport = &nftables.Set{Table: f.table, Name: "rtpsport", IsMap: true, KeyType: tupleKey, DataType: nftables.TypeInetService}
+	f.dport = &nftables.Set{Table: f.table, Name: "rtpdport", IsMap: true, KeyType: tupleKey, DataType: nftables.TypeInetService}
+	for _, s := range []*nftables.Set{f.dst, f.out, f.saddr, f.sport, f.dport} {
 		if err := c.AddSet(s, nil); err != nil {
 			return fmt.Errorf("kfwd: map %s: %w", s.Name, err)
 		}
@@ -115,20 +125,20 @@ func (f *Forwarder) build() error {
 
 	// Destination address rewrite before routing, so the route is the new
 	// one; the port stays ours (see dstKey).
-	c.AddRule(&nftables.Rule{Table: f.table, Chain: pre, Exprs: concat(loadKey(), lookup(f.dst),
-		[]expr.Any{&expr.Notrack{}}, write(unix.NFT_PAYLOAD_NETWORK_HEADER, 16, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal))})
+	c.AddRule(&nftables.Rule{Table: f.table, Chain: pre, Exprs: concat(udpChecked(), loadKey(), lookup(f.dst),
+		write(unix.NFT_PAYLOAD_NETWORK_HEADER, 16, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR), []expr.Any{&expr.Notrack{}})})
 	// A local sender's packet is tracked on the way out unless told not to
 	// (it is rewritten when it comes back in through lo's prerouting). A
 	// set of its own, so dst's counters count each packet once.
-	c.AddRule(&nftables.Rule{Table: f.table, Chain: out, Exprs: concat(loadKey(),
+	c.AddRule(&nftables.Rule{Table: f.table, Chain: out, Exprs: concat(udpChecked(), loadKey(),
 		[]expr.Any{&expr.Lookup{SourceRegister: regKey, SetName: f.out.Name, SetID: f.out.ID}, &expr.Notrack{}})})
 	// Source and destination port rewrite after routing, locally
 	// delivered or forwarded.
 	for _, ch := range []*nftables.Chain{in, post} {
-		c.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: concat(loadKey(), lookup(f.src),
-			write(unix.NFT_PAYLOAD_NETWORK_HEADER, 12, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR, regVal),
-			write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, 6, 0, regVal+1),
-			write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, 6, 0, regVal+2))})
+		c.AddRule(&nftables.Rule{Table: f.table, Chain: ch, Exprs: concat(udpChecked(),
+			loadKey(), lookup(f.saddr), write(unix.NFT_PAYLOAD_NETWORK_HEADER, 12, 4, 10, unix.NFT_PAYLOAD_L4CSUM_PSEUDOHDR),
+			loadKey(), lookup(f.sport), write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, 6, 0),
+			loadKey(), lookup(f.dport), write(unix.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, 6, 0))})
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("kfwd: nftables table ip %s: %w", f.table.Name, err)
@@ -144,8 +154,8 @@ func concat(parts ...[]expr.Any) []expr.Any {
 	return out
 }
 
-// loadKey loads (saddr, sport, daddr, dport) of a UDP packet.
-func loadKey() []expr.Any {
+// udpChecked matches UDP datagrams that carry a checksum.
+func udpChecked() []expr.Any {
 	return []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
@@ -154,6 +164,12 @@ func loadKey() []expr.Any {
 		// into a wrong checksum.
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 6, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0, 0}},
+	}
+}
+
+// loadKey loads (saddr, sport, daddr, dport).
+func loadKey() []expr.Any {
+	return []expr.Any{
 		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
 		&expr.Payload{DestRegister: regKey + 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
 		&expr.Payload{DestRegister: regKey + 2, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4},
@@ -165,8 +181,9 @@ func lookup(s *nftables.Set) []expr.Any {
 	return []expr.Any{&expr.Lookup{SourceRegister: regKey, DestRegister: regVal, IsDestRegSet: true, SetName: s.Name, SetID: s.ID}}
 }
 
-func write(base expr.PayloadBase, off, n, csumOff, flags, reg uint32) []expr.Any {
-	return []expr.Any{&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: reg, Base: base, Offset: off, Len: n,
+// write writes the field at off from the last lookup's value.
+func write(base expr.PayloadBase, off, n, csumOff, flags uint32) []expr.Any {
+	return []expr.Any{&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: regVal, Base: base, Offset: off, Len: n,
 		CsumType: expr.CsumTypeInet, CsumOffset: csumOff, CsumFlags: flags}}
 }
 
@@ -215,8 +232,7 @@ func (f *Forwarder) AddBatch(pairs [][2]Leg) ([]*Bridge, error) {
 		if err := check(p[0], p[1]); err != nil {
 			return nil, err
 		}
-		brs[i] = &Bridge{A: p[0], B: p[1]}
-		brs[i].dst, brs[i].src = elems(p[0], p[1])
+		brs[i] = elems(p[0], p[1])
 	}
 	if err := f.apply(f.conn.SetAddElements, brs); err != nil {
 		if len(pairs) == 1 {
@@ -237,16 +253,17 @@ func (f *Forwarder) Remove(br *Bridge) error {
 
 // apply adds or deletes bridges' elements in one netlink transaction.
 func (f *Forwarder) apply(op func(*nftables.Set, []nftables.SetElement) error, brs []*Bridge) error {
-	var dst, src []nftables.SetElement
+	var dst, saddr, sport, dport []nftables.SetElement
 	for _, br := range brs {
-		dst, src = append(dst, br.dst...), append(src, br.src...)
+		dst, saddr = append(dst, br.dst...), append(saddr, br.saddr...)
+		sport, dport = append(sport, br.sport...), append(dport, br.dport...)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, x := range []struct {
 		set *nftables.Set
 		els []nftables.SetElement
-	}{{f.dst, dst}, {f.out, keys(dst)}, {f.src, src}} {
+	}{{f.dst, dst}, {f.out, keys(dst)}, {f.saddr, saddr}, {f.sport, sport}, {f.dport, dport}} {
 		if err := op(x.set, x.els); err != nil {
 			return err
 		}
@@ -273,16 +290,18 @@ func (f *Forwarder) Counters() (map[Flow]uint64, error) {
 	return out, nil
 }
 
-func elems(a, b Leg) (dst, src []nftables.SetElement) {
-	dst = []nftables.SetElement{
-		{Key: cat(ap(a.Remote), ap(a.Local)), Val: addr(b.Remote)},
-		{Key: cat(ap(b.Remote), ap(b.Local)), Val: addr(a.Remote)},
+// elems builds a bridge's entries: for each direction, from x (far end)
+// through our ports in (facing x) and out (facing y) to y.
+func elems(a, b Leg) *Bridge {
+	br := &Bridge{A: a, B: b}
+	for _, d := range [2][4]netip.AddrPort{{a.Remote, a.Local, b.Local, b.Remote}, {b.Remote, b.Local, a.Local, a.Remote}} {
+		x, in, out, y := d[0], d[1], d[2], d[3]
+		br.dst = append(br.dst, nftables.SetElement{Key: cat(ap(x), ap(in)), Val: addr(y)})
+		br.saddr = append(br.saddr, nftables.SetElement{Key: cat(ap(x), addr(y), port(in)), Val: addr(out)})
+		br.sport = append(br.sport, nftables.SetElement{Key: cat(addr(out), port(x), addr(y), port(in)), Val: port(out)[:2]})
+		br.dport = append(br.dport, nftables.SetElement{Key: cat(ap(out), addr(y), port(in)), Val: port(y)[:2]})
 	}
-	src = []nftables.SetElement{
-		{Key: cat(ap(a.Remote), addr(b.Remote), port(a.Local)), Val: cat(ap(b.Local), port(b.Remote))},
-		{Key: cat(ap(b.Remote), addr(a.Remote), port(b.Local)), Val: cat(ap(a.Local), port(a.Remote))},
-	}
-	return dst, src
+	return br
 }
 
 func cat(bs ...[]byte) []byte {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,5 +230,37 @@ func TestZeroChecksum(t *testing.T) {
 	}
 	if got, _, ok := recv(y, 50*time.Millisecond); ok {
 		t.Fatalf("a checksum-less datagram was forwarded: %q", got)
+	}
+}
+
+// TestRulesetRoundTrip: `nft list` prints the table without errors (an
+// admin's `nft list ruleset > /etc/nftables.conf` must load back), and the
+// printed rules, loaded back in place of the originals, forward the same.
+func TestRulesetRoundTrip(t *testing.T) {
+	f := open(t)
+	x, y := udp(t, "127.0.43.42:0"), udp(t, "127.0.43.43:0")
+	gA, gB := udp(t, "127.0.43.41:0"), udp(t, "127.0.43.41:0")
+	if _, err := f.Add(Leg{Remote: addrOf(x), Local: addrOf(gA)}, Leg{Remote: addrOf(y), Local: addrOf(gB)}); err != nil {
+		t.Fatal(err)
+	}
+	listed, err := exec.Command("nft", "list", "table", "ip", f.Table()).CombinedOutput()
+	if err != nil || strings.Contains(string(listed), "Error") {
+		t.Fatalf("nft list table: %v\n%s", err, listed)
+	}
+	if out, err := exec.Command("nft", "delete", "table", "ip", f.Table()).CombinedOutput(); err != nil {
+		t.Fatalf("nft delete table: %v %s", err, out)
+	}
+	load := exec.Command("nft", "-f", "-")
+	load.Stdin = strings.NewReader(string(listed))
+	if out, err := load.CombinedOutput(); err != nil {
+		t.Fatalf("nft -f of the listed table: %v %s\n%s", err, out, listed)
+	}
+	x.WriteToUDPAddrPort([]byte("x->y"), addrOf(gA))
+	if got, from, ok := recv(y, time.Second); !ok || got != "x->y" || from != addrOf(gB) {
+		t.Fatalf("after reloading the listed rules the callee got %q from %v, want x->y from %v", got, from, addrOf(gB))
+	}
+	y.WriteToUDPAddrPort([]byte("y->x"), addrOf(gB))
+	if got, from, ok := recv(x, time.Second); !ok || got != "y->x" || from != addrOf(gA) {
+		t.Fatalf("after reloading the listed rules the caller got %q from %v, want y->x from %v", got, from, addrOf(gA))
 	}
 }
