@@ -1,6 +1,8 @@
 package media
 
 import (
+	"time"
+
 	"github.com/gopbx/gopbx/internal/kfwd"
 )
 
@@ -161,10 +163,16 @@ func (m *Manager) checkLocked(s *Stream, batch []*kpair) *kpair {
 	return kp
 }
 
+// kernelSlack is added to the relatch time of offloaded sessions: the
+// counters are read once a second (Run), so lastRecv may lag that much.
+const kernelSlack = time.Second
+
 func (m *Manager) storeLocked(kp *kpair) {
 	m.kpairs[kp] = struct{}{}
 	kp.a.koff.Store(kp)
 	kp.b.koff.Store(kp)
+	kp.a.sess.SetRelatchSlack(kernelSlack)
+	kp.b.sess.SetRelatchSlack(kernelSlack)
 	m.log.Debug("RTP forwarded in the kernel", "a", kp.la.Remote, "b", kp.lb.Remote)
 }
 
@@ -208,6 +216,8 @@ func (m *Manager) takeBackLocked(kp *kpair) {
 	}
 	kp.a.koff.CompareAndSwap(kp, nil)
 	kp.b.koff.CompareAndSwap(kp, nil)
+	kp.a.sess.SetRelatchSlack(0)
+	kp.b.sess.SetRelatchSlack(0)
 }
 
 // syncKernel credits what the kernel forwarded since the last call to the

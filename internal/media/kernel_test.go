@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
 	"sync"
@@ -96,6 +97,20 @@ func TestKernelForward(t *testing.T) {
 		if got < 20 {
 			t.Fatalf("phone got %d packets in 500 ms through the kernel", got)
 		}
+	}
+	// A stranger sending to our port for 1.5 s must not take the latched
+	// stream over while the kernel forwards it (its counters reach
+	// lastRecv only once a second).
+	stray := newPhone(t, "127.0.44.4")
+	for i := 0; i < 75; i++ {
+		stray.conn.WriteToUDPAddrPort(rtpPacket(), a.Session().Local())
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r, _ := a.Session().Latched(); r != p1.conn.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("a stranger took the stream over: latched on %v", r)
+	}
+	if _, n := m.Kernel(); n != 1 {
+		t.Fatalf("%d pairs in the kernel after a stranger's packets, want 1", n)
 	}
 	cs, err := m.kf.Counters()
 	if err != nil {
@@ -288,4 +303,11 @@ func bridge(t *testing.T, a, b *Stream, p1, p2 *phone) {
 		t.Fatal(err)
 	}
 	a.Join(b)
+}
+
+// rtpPacket is a PCMU packet with a checksum-carrying UDP socket's framing.
+func rtpPacket() []byte {
+	pkt := make([]byte, 12+160)
+	pkt[0] = 0x80
+	return pkt
 }

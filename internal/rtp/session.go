@@ -42,6 +42,11 @@ type Session struct {
 	latched  atomic.Bool
 	lastRecv atomic.Int64 // unix nanoseconds
 	relatch  time.Duration
+	// slack lengthens the relatch time while the kernel forwards the
+	// stream: lastRecv then moves only when the kernel's counters are
+	// read, up to a second late, and a stray packet must not find the
+	// latched source "silent" just before a reading.
+	slack atomic.Int64
 
 	mu   sync.Mutex // sender state
 	ssrc uint32
@@ -121,6 +126,9 @@ func (s *Session) CreditKernel(in, out uint64) {
 	s.PacketsOut.Add(out)
 }
 
+// SetRelatchSlack adds d to the relatch time (0 restores it).
+func (s *Session) SetRelatchSlack(d time.Duration) { s.slack.Store(int64(d)) }
+
 // LastReceived is when the last packet was accepted (zero: never).
 func (s *Session) LastReceived() time.Time {
 	n := s.lastRecv.Load()
@@ -175,7 +183,7 @@ func (s *Session) accept(from netip.AddrPort, now int64) bool {
 		s.lastRecv.Store(now)
 		return true
 	}
-	if now-s.lastRecv.Load() > int64(s.relatch) {
+	if now-s.lastRecv.Load() > int64(s.relatch)+s.slack.Load() {
 		s.remote.Store(makeDest(from, s.v6))
 		s.lastRecv.Store(now)
 		return true
