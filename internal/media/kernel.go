@@ -1,6 +1,7 @@
 package media
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/gopbx/gopbx/internal/kfwd"
@@ -23,9 +24,6 @@ type kpair struct {
 	seen   [2]uint64 // the kernel's packet counts already credited
 }
 
-// kreq asks the kernel worker to offload s's bridge.
-type kreq struct{ s *Stream }
-
 // kernelEligible reports whether s's packets to peer go out untouched.
 func kernelEligible(s, peer *Stream, n, pn *neg) bool {
 	return pn.pt == n.pt && pn.dtmfPT == n.dtmfPT && pn.codec.Name() == n.codec.Name() &&
@@ -47,16 +45,14 @@ func (s *Stream) maybeOffload(peer *Stream, n, pn *neg) {
 	if !kernelEligible(s, peer, n, pn) || s.kwant.Load() || s.kfailed.Load() {
 		return
 	}
-	ra, oka := s.sess.Latched()
-	rb, okb := peer.sess.Latched()
-	if !oka || !okb || !m.kf.Reachable(ra.Addr()) || !m.kf.Reachable(rb.Addr()) {
+	if _, _, ok := m.latchedReachable(s, peer); !ok {
 		return
 	}
 	if !s.kwant.CompareAndSwap(false, true) {
 		return
 	}
 	select {
-	case m.kreqs <- kreq{s: s}:
+	case m.kreqs <- s:
 	default:
 		s.kwant.Store(false) // busy: the next packet asks again
 	}
@@ -69,6 +65,15 @@ func (kp *kpair) legOf(s *Stream) kfwd.Leg {
 	return kp.lb
 }
 
+// latchedReachable returns both far ends' latched addresses when both are
+// latched and the kernel can forward to them.
+func (m *Manager) latchedReachable(s, peer *Stream) (ra, rb netip.AddrPort, ok bool) {
+	ra, oka := s.sess.Latched()
+	rb, okb := peer.sess.Latched()
+	ok = oka && okb && m.kf.Reachable(ra.Addr()) && m.kf.Reachable(rb.Addr())
+	return ra, rb, ok
+}
+
 // kernelWorker installs pairs off the packet path, as many as are asking
 // in one netlink transaction (when thousands of calls start together,
 // user space relays all of them until their pairs are in).
@@ -77,13 +82,13 @@ func (m *Manager) kernelWorker() {
 	var batch []*Stream
 	for {
 		select {
-		case r := <-m.kreqs:
-			batch = append(batch[:0], r.s)
+		case s := <-m.kreqs:
+			batch = append(batch[:0], s)
 		more:
 			for len(batch) < kernelBatch {
 				select {
-				case r := <-m.kreqs:
-					batch = append(batch, r.s)
+				case s := <-m.kreqs:
+					batch = append(batch, s)
 				default:
 					break more
 				}
@@ -153,9 +158,8 @@ func (m *Manager) checkLocked(s *Stream, batch []*kpair) *kpair {
 	if n == nil || pn == nil || !kernelEligible(s, peer, n, pn) {
 		return nil
 	}
-	ra, oka := s.sess.Latched()
-	rb, okb := peer.sess.Latched()
-	if !oka || !okb {
+	ra, rb, ok := m.latchedReachable(s, peer) // latched again since the request?
+	if !ok {
 		return nil
 	}
 	kp := &kpair{a: s, b: peer, la: kfwd.Leg{Remote: ra, Local: s.sess.Local()}, lb: kfwd.Leg{Remote: rb, Local: peer.sess.Local()}}

@@ -38,7 +38,7 @@ type Manager struct {
 
 	// In-kernel forwarding; kf is nil when off or unavailable.
 	kf     *kfwd.Forwarder
-	kreqs  chan kreq // never closed: a poller may still hold a stream at Close
+	kreqs  chan *Stream // offload requests; never closed: a poller may still hold a stream at Close
 	kstop  chan struct{}
 	kdone  chan struct{}
 	kmu    sync.Mutex
@@ -58,7 +58,7 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 			// The relay works without it: say so and go on in user space.
 			m.log.Warn("RTP in-kernel forwarding off (kernelforward=yes needs Linux nf_tables and CAP_NET_ADMIN)", "err", err)
 		} else {
-			m.kf, m.kreqs, m.kpairs = kf, make(chan kreq, 256), map[*kpair]struct{}{}
+			m.kf, m.kreqs, m.kpairs = kf, make(chan *Stream, 256), map[*kpair]struct{}{}
 			m.kstop, m.kdone = make(chan struct{}), make(chan struct{})
 			go m.kernelWorker()
 			m.log.Info("RTP in-kernel forwarding on", "table", "ip "+kf.Table())
