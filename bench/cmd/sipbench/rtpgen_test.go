@@ -63,19 +63,27 @@ func loopbackSysctls() string {
 	return strings.Join(out, " ")
 }
 
-func testRTPGenerator(t *testing.T) {
+// rtpSides listens two generator sides on free loopback ports, the
+// second expecting payload type ptB; both close when the test ends.
+func rtpSides(t *testing.T, ptB uint8) (a, b *rtpSide) {
+	t.Helper()
 	epoch := time.Now()
-	aAddr, bAddr := freeUDPAddr(t), freeUDPAddr(t)
-	a, err := listenRTPSide(aAddr, 2, 0, epoch)
+	a, err := listenRTPSide(freeUDPAddr(t), 2, 0, epoch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	b, err := listenRTPSide(bAddr, 2, 8, epoch)
+	t.Cleanup(a.close)
+	b, err = listenRTPSide(freeUDPAddr(t), 2, ptB, epoch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.close()
+	t.Cleanup(b.close)
+	return a, b
+}
+
+func testRTPGenerator(t *testing.T) {
+	a, b := rtpSides(t, 8)
+	aAddr, bAddr := a.addr, b.addr
 	const calls = 150
 	toB, toA := make([]netip.AddrPort, calls), make([]netip.AddrPort, calls+7)
 	for i := range toB {
@@ -184,18 +192,8 @@ func TestRTPGeneratorCost(t *testing.T) {
 	if calls == 0 {
 		t.Skip("RTPGEN_COST_CALLS not set")
 	}
-	epoch := time.Now()
-	aAddr, bAddr := freeUDPAddr(t), freeUDPAddr(t)
-	a, err := listenRTPSide(aAddr, 2, 0, epoch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	b, err := listenRTPSide(bAddr, 2, 0, epoch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
+	a, b := rtpSides(t, 0)
+	aAddr, bAddr := a.addr, b.addr
 	toB, toA := make([]netip.AddrPort, calls), make([]netip.AddrPort, calls)
 	for i := range toB {
 		toB[i], toA[i] = bAddr, aAddr
