@@ -100,8 +100,7 @@ type Stream struct {
 }
 
 func newStream(m *Manager, sess *rtp.Session, o Options) *Stream {
-	s := &Stream{mgr: m, sess: sess, opts: o, log: o.Log, audio: make(chan []int16, 8), digits: make(chan byte, 32), marker: true,
-		rx: dtmf.NewReceiver(8000, 0)}
+	s := &Stream{mgr: m, sess: sess, opts: o, log: o.Log, audio: make(chan []int16, 8), digits: make(chan byte, 32), marker: true}
 	if strings.EqualFold(o.DTMFMode, "inband") {
 		s.det = dtmf.NewDetector()
 	}
@@ -513,6 +512,11 @@ func (s *Stream) onEvent(n *neg, p *pionrtp.Packet, raw []byte, peer *Stream) {
 			_ = peer.sess.WriteRaw(raw)
 			return
 		}
+	}
+	if s.rx == nil {
+		// Made on the first event: most calls never carry one, and the
+		// receiver's ring of ended events is ~1.3 KB per stream.
+		s.rx = dtmf.NewReceiver(8000, 0)
 	}
 	presses, err := s.rx.Feed(p.Payload, p.Timestamp, p.Marker, p.SequenceNumber, time.Now())
 	_, s.evPending = s.rx.Current()

@@ -152,29 +152,20 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 		return nil
 	}
 
-	events := make(chan legEvent, 16)
+	// One leg (the usual Dial) is read directly; several are merged by a
+	// forwarder goroutine per leg.
+	var single <-chan channel.Event
+	var events chan legEvent
 	stop := make(chan struct{})
 	stopForwarders := sync.OnceFunc(func() { close(stop) })
 	defer stopForwarders()
-	for _, l := range legs {
-		go func(l *channel.Channel) {
-			evs := l.Events()
-			for {
-				select {
-				case ev := <-evs:
-					select {
-					case events <- legEvent{l, ev}:
-					case <-stop:
-						return
-					}
-					if ev.Kind == channel.EvHangup {
-						return
-					}
-				case <-stop:
-					return
-				}
-			}
-		}(l)
+	if len(legs) == 1 {
+		single = legs[0].Events()
+	} else {
+		events = make(chan legEvent, 2*len(legs))
+		for _, l := range legs {
+			go forward(l, events, stop)
+		}
 	}
 
 	var timeout <-chan time.Time
@@ -206,6 +197,7 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 	ringing := s.Options.Ring || s.Options.Music
 	live := len(legs)
 	for {
+		var le legEvent
 		select {
 		case <-caller.Context().Done():
 			caller.SetVar("DIALSTATUS", "CANCEL")
@@ -216,58 +208,80 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 			caller.SetHangupCause(channel.CauseNoAnswer)
 			hangupAll(nil, channel.CauseNoAnswer)
 			return nil
-		case le := <-events:
-			switch le.ev.Kind {
-			case channel.EvRinging:
-				if !ringing {
-					ringing = true
-					caller.Indicate(ctx, channel.IndRinging)
-				}
-			case channel.EvProgress:
-				if len(le.ev.Body) > 0 && !s.Options.Music {
-					if sc, ok := caller.Driver().(channel.SDPCarrier); ok {
-						sc.SetLocalSDP(le.ev.Body)
-					}
-					channel.JoinMedia(caller, le.leg) // early media through our relay
-					caller.Indicate(ctx, channel.IndProgress)
-				}
-			case channel.EvAnswer:
-				if s.Media != nil {
-					s.Media.StopGenerator(caller)
-				}
-				// The bridge waits on the channels' contexts: the event
-				// forwarders would only hold a goroutine per call.
-				stopForwarders()
-				le.leg.DropEvents()
-				return answered(ctx, caller, le.leg, le.ev.Body, s, func() { hangupAll(le.leg, channel.CauseNormalClearing) })
-			case channel.EvHangup:
-				live--
-				lastCause = le.ev.Cause
-				switch le.ev.Cause {
-				case channel.CauseUserBusy:
-					busy++
-				case channel.CauseNormalCircuitCongestion, channel.CauseSwitchCongestion, channel.CauseNetworkOutOfOrder,
-					channel.CauseNormalTemporaryFailure, channel.CauseRequestedChanUnavail:
-					congestion++
-				case channel.CauseUnallocated, channel.CauseNoRouteDestination, channel.CauseSubscriberAbsent:
-					nochan++
-				}
-				if live > 0 {
-					continue
-				}
-				status := "NOANSWER"
-				switch {
-				case busy > 0:
-					status = "BUSY"
-				case congestion > 0:
-					status = "CONGESTION"
-				case nochan > 0:
-					status = "CHANUNAVAIL"
-				}
-				caller.SetVar("DIALSTATUS", status)
-				caller.SetHangupCause(lastCause)
-				return nil
+		case ev := <-single:
+			le = legEvent{legs[0], ev}
+		case le = <-events:
+		}
+		switch le.ev.Kind {
+		case channel.EvRinging:
+			if !ringing {
+				ringing = true
+				caller.Indicate(ctx, channel.IndRinging)
 			}
+		case channel.EvProgress:
+			if len(le.ev.Body) > 0 && !s.Options.Music {
+				if sc, ok := caller.Driver().(channel.SDPCarrier); ok {
+					sc.SetLocalSDP(le.ev.Body)
+				}
+				channel.JoinMedia(caller, le.leg) // early media through our relay
+				caller.Indicate(ctx, channel.IndProgress)
+			}
+		case channel.EvAnswer:
+			if s.Media != nil {
+				s.Media.StopGenerator(caller)
+			}
+			// The bridge waits on the channels' contexts: the event
+			// forwarders would only hold a goroutine per call.
+			stopForwarders()
+			le.leg.DropEvents()
+			return answered(ctx, caller, le.leg, le.ev.Body, s, func() { hangupAll(le.leg, channel.CauseNormalClearing) })
+		case channel.EvHangup:
+			live--
+			lastCause = le.ev.Cause
+			switch le.ev.Cause {
+			case channel.CauseUserBusy:
+				busy++
+			case channel.CauseNormalCircuitCongestion, channel.CauseSwitchCongestion, channel.CauseNetworkOutOfOrder,
+				channel.CauseNormalTemporaryFailure, channel.CauseRequestedChanUnavail:
+				congestion++
+			case channel.CauseUnallocated, channel.CauseNoRouteDestination, channel.CauseSubscriberAbsent:
+				nochan++
+			}
+			if live > 0 {
+				continue
+			}
+			status := "NOANSWER"
+			switch {
+			case busy > 0:
+				status = "BUSY"
+			case congestion > 0:
+				status = "CONGESTION"
+			case nochan > 0:
+				status = "CHANUNAVAIL"
+			}
+			caller.SetVar("DIALSTATUS", status)
+			caller.SetHangupCause(lastCause)
+			return nil
+		}
+	}
+}
+
+// forward copies l's events to events until l hangs up or stop closes.
+func forward(l *channel.Channel, events chan<- legEvent, stop <-chan struct{}) {
+	evs := l.Events()
+	for {
+		select {
+		case ev := <-evs:
+			select {
+			case events <- legEvent{l, ev}:
+			case <-stop:
+				return
+			}
+			if ev.Kind == channel.EvHangup {
+				return
+			}
+		case <-stop:
+			return
 		}
 	}
 }
