@@ -17,6 +17,8 @@ import (
 type Backend interface {
 	// Log writes recs, oldest hangup first. The collector calls it from one
 	// goroutine and logs an error it returns; the records are not retried.
+	// recs is the collector's: it reuses the slice once Log returns, so a
+	// backend keeping records must copy them.
 	Log(ctx context.Context, recs []Record) error
 }
 
@@ -38,8 +40,31 @@ const (
 // before further ones are dropped (hangups never are).
 const DefaultQueueSize = 4096
 
+// gatherWindow is how long the event loop lets updates queue up after the
+// first one before it takes them all. Handled one by one as calls trickled
+// in, every update woke the loop and every record was written on its own:
+// an open, write and close of Master.csv and an SQLite transaction per
+// call (45 µs of CPU for the transaction alone, 15 µs a record in batches
+// of 16). At 1,500 calls/s a window holds ~150 updates and ~15 records,
+// and BenchmarkCollector/paced (csv and sqlite) went from ~140 µs of CPU
+// per call for the CDRs to ~55 µs. Records reach the backends this much
+// later, which nothing waits for: a crash loses the records of the calls
+// that ended in the last window as it lost those still queued, and
+// Shutdown still writes every record before it returns.
+const gatherWindow = 10 * time.Millisecond
+
+// maxGather is the most updates the event loop lets queue up before it
+// takes them without waiting out the gather window (half the queue if
+// that is less): a larger batch saves no more wake-ups, and the ~450
+// bytes an update takes then no longer stay in the CPU's caches.
+const maxGather = 1024
+
 // maxPending bounds the records waiting for slow backends.
 const maxPending = 100000
+
+// maxSpare is the capacity up to which flushLoop keeps a batch's slice for
+// the next one.
+const maxSpare = 4096
 
 // Option configures New.
 type Option func(*Collector)
@@ -67,10 +92,13 @@ type namedBackend struct {
 // The registry calls subscribers synchronously, so the collector's
 // subscriber only copies what it needs from the channel and queues it; a
 // goroutine builds the records and another writes them, so neither slow
-// disks nor a busy collector ever hold up a call. When the queue is full
-// an update is dropped with an error logged, except a hangup, which is
-// always kept (there is one per channel, so they are bounded by the calls
-// in progress).
+// disks nor a busy collector ever hold up a call. The first goroutine
+// takes the queued updates in batches, gatherWindow after the first one
+// (sooner when maxGather or half the queue are waiting), and hands each
+// batch's records to the backends together. When the queue is full an
+// update is dropped with an error logged, except a hangup, which is always
+// kept (there is one per channel, so they are bounded by the calls in
+// progress).
 //
 // # Which record, which fields
 //
@@ -124,11 +152,18 @@ type Collector struct {
 	backends  []namedBackend
 	queueSize int
 
-	queue       chan event
-	overflowMu  sync.Mutex
-	overflow    []event // hangups that found the queue full
-	overflowSig chan struct{}
-	closed      atomic.Bool
+	// The updates waiting for the event loop, oldest first. Publishers
+	// append under qmu; the loop takes the whole slice and leaves the one
+	// it emptied last time in its place, so the queue does not allocate
+	// once it has grown to the usual batch.
+	qmu     sync.Mutex
+	queued  []event
+	closed  atomic.Bool   // set under qmu: nothing is queued after it
+	wake    chan struct{} // capacity 1: queued is no longer empty
+	hurry   chan struct{} // capacity 1: queued holds hurryAt, skip the wait
+	hurryAt int           // maxGather or half the queue, whichever is less
+	gather  time.Duration // gatherWindow
+
 	stop        chan struct{}
 	stopOnce    sync.Once
 	loopDone    chan struct{}
@@ -147,6 +182,8 @@ type Collector struct {
 	pending   []Record
 	nextBatch time.Time
 	stats     Stats
+
+	spare []Record // owned by flushLoop: the last batch, emptied, for the next
 }
 
 // Stats counts the collector's work.
@@ -166,15 +203,17 @@ func New(reg *channel.Registry, cfg *Config, opts ...Option) *Collector {
 		cfg = Default()
 	}
 	c := &Collector{
-		cfg:         cfg,
-		queueSize:   DefaultQueueSize,
-		overflowSig: make(chan struct{}, 1),
-		stop:        make(chan struct{}),
-		loopDone:    make(chan struct{}),
-		flushDone:   make(chan struct{}),
-		kick:        make(chan struct{}, 1),
-		calls:       map[*channel.Channel]*call{},
-		legs:        map[*channel.Channel]*call{},
+		cfg:       cfg,
+		queueSize: DefaultQueueSize,
+		wake:      make(chan struct{}, 1),
+		hurry:     make(chan struct{}, 1),
+		gather:    gatherWindow,
+		stop:      make(chan struct{}),
+		loopDone:  make(chan struct{}),
+		flushDone: make(chan struct{}),
+		kick:      make(chan struct{}, 1),
+		calls:     map[*channel.Channel]*call{},
+		legs:      map[*channel.Channel]*call{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -186,7 +225,7 @@ func New(reg *channel.Registry, cfg *Config, opts ...Option) *Collector {
 	if c.queueSize < 1 {
 		c.queueSize = 1
 	}
-	c.queue = make(chan event, c.queueSize)
+	c.hurryAt = min((c.queueSize+1)/2, maxGather)
 	if cfg.Batch {
 		c.nextBatch = time.Now().Add(cfg.BatchTime)
 	}
@@ -221,7 +260,7 @@ func (c *Collector) DialBegin(caller, peer *channel.Channel) {
 	if caller == nil || peer == nil || !c.cfg.Enable {
 		return
 	}
-	c.enqueue(event{kind: evDial, at: time.Now(), ch: caller, peer: peer, snap: snap(caller), peerSnap: snap(peer)})
+	c.enqueue(event{kind: evDial, ch: caller, peer: peer, snap: snap(caller), peerSnap: snap(peer)})
 }
 
 // Requester creates outbound channels: *channel.Registry is one, and
@@ -256,7 +295,9 @@ func (r requester) Request(ctx context.Context, tech, resource string, caller *c
 // writing goes on in the background.
 func (c *Collector) Shutdown(ctx context.Context) error {
 	c.stopOnce.Do(func() {
+		c.qmu.Lock()
 		c.closed.Store(true)
+		c.qmu.Unlock()
 		close(c.stop)
 	})
 	select {
@@ -272,7 +313,7 @@ const evDial = channel.UpdHangup + 100
 
 type event struct {
 	kind           channel.UpdateKind
-	at             time.Time
+	at             time.Time // of a hangup: the record's end
 	ch, peer       *channel.Channel
 	snap, peerSnap snapshot
 }
@@ -312,36 +353,57 @@ func (c *Collector) update(u channel.Update) {
 	if c.closed.Load() {
 		return
 	}
+	if u.Kind == channel.UpdNew && u.Channel.Direction() != channel.Inbound {
+		// A new outbound channel belongs to no call yet: the Dial or
+		// Bridge update that makes it one's leg comes later, with its
+		// own snapshot, so the event loop would only discard this one.
+		return
+	}
 	if u.Kind == channel.UpdDial {
 		c.DialBegin(u.Channel, u.Peer)
 		return
 	}
-	ev := event{kind: u.Kind, at: time.Now(), ch: u.Channel, snap: snap(u.Channel)}
+	ev := event{kind: u.Kind, ch: u.Channel, snap: snap(u.Channel)}
+	if u.Kind == channel.UpdHangup {
+		ev.at = time.Now()
+	}
 	if u.Peer != nil {
 		ev.peer, ev.peerSnap = u.Peer, snap(u.Peer)
 	}
 	c.enqueue(ev)
 }
 
+// enqueue queues ev for the event loop, in order. A full queue takes only
+// hangups.
 func (c *Collector) enqueue(ev event) {
+	c.qmu.Lock()
 	if c.closed.Load() {
+		c.qmu.Unlock()
 		return
 	}
-	select {
-	case c.queue <- ev:
+	n := len(c.queued)
+	if n >= c.queueSize && ev.kind != channel.UpdHangup {
+		c.qmu.Unlock()
+		c.drop(ev)
 		return
-	default:
 	}
-	if ev.kind == channel.UpdHangup {
-		c.overflowMu.Lock()
-		c.overflow = append(c.overflow, ev)
-		c.overflowMu.Unlock()
+	c.queued = append(c.queued, ev)
+	c.qmu.Unlock()
+	if n == 0 {
 		select {
-		case c.overflowSig <- struct{}{}:
+		case c.wake <- struct{}{}:
 		default:
 		}
-		return
 	}
+	if n+1 >= c.hurryAt {
+		select {
+		case c.hurry <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (c *Collector) drop(ev event) {
 	n := c.dropped.Add(1)
 	now := time.Now().UnixNano()
 	if last := c.lastDropLog.Load(); now-last >= int64(time.Second) && c.lastDropLog.CompareAndSwap(last, now) {
@@ -361,6 +423,7 @@ type call struct {
 	locked   bool // Dial seen: app, data, dst and dcontext stay
 	peer     *leg // bridged to
 	dialed   *leg // last dialled
+	first    leg  // the storage of the first of them
 }
 
 // leg is a channel the call dialled or was bridged to.
@@ -370,54 +433,79 @@ type leg struct {
 	ended bool
 }
 
+// run is the event loop: it waits for an update, lets more queue up for
+// the gather window, handles them all, then has the new records written.
 func (c *Collector) run() {
 	defer close(c.loopDone)
-	for {
+	timer := time.NewTimer(c.gather)
+	timer.Stop()
+	var evs []event
+	for stopping := false; !stopping; {
 		select {
-		case ev := <-c.queue:
-			c.handle(ev)
-		case <-c.overflowSig:
-			c.handleOverflow()
-		case <-c.stop:
-			for {
-				select {
-				case ev := <-c.queue:
-					c.handle(ev)
-					continue
-				default:
-				}
-				break
+		case <-c.wake:
+			timer.Reset(c.gather)
+			select {
+			case <-timer.C:
+			case <-c.hurry:
+				timer.Stop()
+			case <-c.stop:
+				stopping = true
 			}
-			c.handleOverflow()
+		case <-c.stop:
+			stopping = true
+		}
+		// After stop nothing more is queued (closed is set under qmu), so
+		// this last take gets every update.
+		evs = c.take(evs)
+		for i := range evs {
+			c.handle(&evs[i])
+		}
+		clear(evs) // keep no hung-up channel alive until the next batch
+		if stopping {
 			c.endAll(time.Now())
-			return
+		}
+		c.mu.Lock()
+		n := len(c.pending)
+		c.mu.Unlock()
+		if n > 0 {
+			select {
+			case c.kick <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
 
-func (c *Collector) handleOverflow() {
-	c.overflowMu.Lock()
-	evs := c.overflow
-	c.overflow = nil
-	c.overflowMu.Unlock()
-	for _, ev := range evs {
-		c.handle(ev)
+// take returns the queued updates and leaves buf, whose updates have been
+// handled and cleared, as the queue.
+func (c *Collector) take(buf []event) []event {
+	if cap(buf) > c.queueSize {
+		buf = nil // hangups past a full queue grew it: let it go
 	}
+	c.qmu.Lock()
+	evs := c.queued
+	c.queued = buf[:0]
+	c.qmu.Unlock()
+	select {
+	case <-c.hurry: // taken care of
+	default:
+	}
+	return evs
 }
 
-func (c *Collector) handle(ev event) {
+func (c *Collector) handle(ev *event) {
 	if ev.kind == evDial {
 		if ev.ch.Direction() != channel.Inbound {
 			return
 		}
 		cl := c.track(ev.ch)
-		cl.observe(ev.snap)
-		cl.dialed = c.legFor(cl, ev.peer, ev.peerSnap)
+		cl.observe(&ev.snap)
+		cl.dialed = c.legFor(cl, ev.peer, &ev.peerSnap)
 		return
 	}
-	c.updateLeg(ev.ch, ev.snap, ev.kind == channel.UpdHangup)
+	c.updateLeg(ev.ch, &ev.snap, ev.kind == channel.UpdHangup)
 	if ev.peer != nil {
-		c.updateLeg(ev.peer, ev.peerSnap, false)
+		c.updateLeg(ev.peer, &ev.peerSnap, false)
 	}
 	if ev.kind == channel.UpdBridge && ev.peer != nil {
 		for _, p := range [][2]*channel.Channel{{ev.ch, ev.peer}, {ev.peer, ev.ch}} {
@@ -425,7 +513,7 @@ func (c *Collector) handle(ev event) {
 				continue
 			}
 			cl := c.track(p[0])
-			s, ps := ev.snap, ev.peerSnap
+			s, ps := &ev.snap, &ev.peerSnap
 			if p[0] == ev.peer {
 				s, ps = ps, s
 			}
@@ -438,7 +526,7 @@ func (c *Collector) handle(ev event) {
 		return
 	}
 	cl := c.track(ev.ch)
-	cl.observe(ev.snap)
+	cl.observe(&ev.snap)
 	if ev.kind == channel.UpdHangup {
 		c.end(cl, ev.at)
 	}
@@ -457,26 +545,32 @@ func (c *Collector) track(ch *channel.Channel) *call {
 }
 
 // legFor returns ch as a leg of cl, reusing the leg cl already has for it.
-func (c *Collector) legFor(cl *call, ch *channel.Channel, s snapshot) *leg {
-	for _, l := range []*leg{cl.peer, cl.dialed} {
+// The first leg is cl.first, so the usual call (Dial, then a bridge to the
+// channel dialled) allocates none.
+func (c *Collector) legFor(cl *call, ch *channel.Channel, s *snapshot) *leg {
+	for _, l := range [...]*leg{cl.peer, cl.dialed} {
 		if l != nil && l.ch == ch {
-			l.last = s
+			l.last = *s
 			return l
 		}
 	}
 	c.legs[ch] = cl
-	return &leg{ch: ch, last: s}
+	if cl.first.ch == nil {
+		cl.first = leg{ch: ch, last: *s}
+		return &cl.first
+	}
+	return &leg{ch: ch, last: *s}
 }
 
 // updateLeg records a leg's new state in the call it belongs to.
-func (c *Collector) updateLeg(ch *channel.Channel, s snapshot, hangup bool) {
+func (c *Collector) updateLeg(ch *channel.Channel, s *snapshot, hangup bool) {
 	cl := c.legs[ch]
 	if cl == nil {
 		return
 	}
-	for _, l := range []*leg{cl.peer, cl.dialed} {
+	for _, l := range [...]*leg{cl.peer, cl.dialed} {
 		if l != nil && l.ch == ch {
-			l.last = s
+			l.last = *s
 			l.ended = l.ended || hangup
 		}
 	}
@@ -485,8 +579,8 @@ func (c *Collector) updateLeg(ch *channel.Channel, s snapshot, hangup bool) {
 	}
 }
 
-func (cl *call) observe(s snapshot) {
-	cl.last = s
+func (cl *call) observe(s *snapshot) {
+	cl.last = *s
 	if cl.locked || s.loc.Exten == "h" {
 		return
 	}
@@ -511,10 +605,11 @@ func (cl *call) partyB() *leg {
 	return cl.dialed
 }
 
-// end finishes cl's record and queues it for the backends.
+// end finishes cl's record and queues it for the backends; run has them
+// written after the batch of updates it is handling.
 func (c *Collector) end(cl *call, at time.Time) {
 	delete(c.calls, cl.ch)
-	for _, l := range []*leg{cl.peer, cl.dialed} {
+	for _, l := range [...]*leg{cl.peer, cl.dialed} {
 		if l != nil && c.legs[l.ch] == cl {
 			delete(c.legs, l.ch)
 		}
@@ -537,17 +632,14 @@ func (c *Collector) end(cl *call, at time.Time) {
 	}
 	c.pending = append(c.pending, r)
 	c.mu.Unlock()
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
 }
 
 // endAll ends the calls still up, oldest first (at shutdown).
 func (c *Collector) endAll(at time.Time) {
 	cls := make([]*call, 0, len(c.calls))
 	for _, cl := range c.calls {
-		cl.observe(snap(cl.ch))
+		s := snap(cl.ch)
+		cl.observe(&s)
 		cls = append(cls, cl)
 	}
 	slices.SortFunc(cls, func(a, b *call) int { return cmp.Compare(a.seq, b.seq) })
@@ -695,23 +787,28 @@ func (c *Collector) flushLoop() {
 func (c *Collector) flush() {
 	c.mu.Lock()
 	recs := c.pending
-	c.pending = nil
+	c.pending, c.spare = c.spare, nil
 	if c.cfg.Batch {
 		c.nextBatch = time.Now().Add(c.cfg.BatchTime)
 	}
 	c.mu.Unlock()
-	if len(recs) == 0 {
-		return
-	}
-	var failed uint64
-	for _, nb := range c.backends {
-		if err := nb.b.Log(context.Background(), recs); err != nil {
-			failed++
-			c.log.Error("cdr backend failed", "backend", nb.name, "records", len(recs), "err", err)
+	if len(recs) > 0 {
+		var failed uint64
+		for _, nb := range c.backends {
+			if err := nb.b.Log(context.Background(), recs); err != nil {
+				failed++
+				c.log.Error("cdr backend failed", "backend", nb.name, "records", len(recs), "err", err)
+			}
 		}
+		c.mu.Lock()
+		c.stats.Logged += uint64(len(recs))
+		c.stats.Failed += failed
+		c.mu.Unlock()
 	}
-	c.mu.Lock()
-	c.stats.Logged += uint64(len(recs))
-	c.stats.Failed += failed
-	c.mu.Unlock()
+	// The backends are done with recs (Backend.Log): keep the slice for
+	// the next batch, unless a backlog grew it far beyond one.
+	if cap(recs) <= maxSpare {
+		clear(recs)
+		c.spare = recs[:0]
+	}
 }

@@ -2,10 +2,12 @@ package cdr_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -466,6 +468,91 @@ func TestQueueFull(t *testing.T) {
 		t.Errorf("got %d records, want %d", len(recs), calls)
 	}
 	t.Logf("dropped %d updates", p.col.Stats().Dropped)
+}
+
+// Updates are handled in the order they were published, also when the
+// queue is full: a hangup that found it full was once handled before the
+// updates queued ahead of it, which then started the channel's call again,
+// and Shutdown logged a second record for it.
+func TestQueueFullKeepsOrder(t *testing.T) {
+	cfg := cdr.Default()
+	cfg.Unanswered = true
+	p := newPBX(t, cfg, cdr.WithQueueSize(8))
+	const calls = 400
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < calls/8; j++ {
+				in := p.incoming("1002", "Dial", "PJSIP/1002")
+				for range 5 {
+					in.SetState(channel.StateRinging)
+				}
+				in.Hangup(channel.CauseNormalClearing)
+			}
+		}()
+	}
+	wg.Wait()
+	p.rec.wait(t, calls)
+	p.shutdown()
+	recs := p.rec.all()
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.UniqueID]++
+	}
+	for id, n := range seen {
+		if n > 1 {
+			t.Errorf("%d records for %s", n, id)
+		}
+	}
+	if len(recs) != calls {
+		t.Errorf("got %d records, want %d", len(recs), calls)
+	}
+}
+
+// The collector reuses the slices it hands the backends (Backend.Log), but
+// never one a backend is still reading, empty flushes in batch mode
+// included.
+func TestBackendBatchStable(t *testing.T) {
+	cfg := cdr.Default()
+	cfg.Unanswered = true
+	cfg.Batch = true
+	cfg.BatchSize = 2
+	cfg.BatchTime = 5 * time.Millisecond
+	var calls atomic.Int64
+	changed := make(chan string, 1)
+	check := cdr.BackendFunc(func(ctx context.Context, recs []cdr.Record) error {
+		ids := make([]string, len(recs))
+		for i := range recs {
+			ids[i] = recs[i].UniqueID
+		}
+		calls.Add(1)
+		time.Sleep(10 * time.Millisecond) // while more records come
+		for i := range recs {
+			if recs[i].UniqueID != ids[i] {
+				select {
+				case changed <- fmt.Sprintf("record %d of a batch changed from %s to %s while Log ran", i, ids[i], recs[i].UniqueID):
+				default:
+				}
+			}
+		}
+		return nil
+	})
+	p := newPBX(t, cfg, cdr.WithBackend("check", check))
+	deadline := time.Now().Add(time.Second)
+	for n := 0; calls.Load() < 20 && time.Now().Before(deadline); n++ {
+		p.incoming("1002", "Wait", "1").Hangup(channel.CauseNormalClearing)
+		if n%10 == 0 {
+			time.Sleep(15 * time.Millisecond) // let empty batches pass
+		}
+	}
+	p.shutdown()
+	select {
+	case msg := <-changed:
+		t.Error(msg)
+	default:
+	}
 }
 
 // The subscriber never blocks the publisher, even when the backend hangs.

@@ -39,8 +39,9 @@ type Config struct {
 	Debug                 bool
 
 	// Batch (batch, no) holds records until BatchSize are waiting or
-	// BatchTime has passed. Without it records are written as they come,
-	// grouped only by what arrives while the previous write runs.
+	// BatchTime has passed. Without it records are written as they come:
+	// those of the calls that hung up within the collector's 10 ms gather
+	// window (see Collector) or while the previous write ran go together.
 	Batch         bool
 	BatchSize     int           // size (100, at most 1000)
 	BatchTime     time.Duration // time (300s, 1s to 86400s)

@@ -77,6 +77,58 @@ func TestCSVNoAccountLogs(t *testing.T) {
 	}
 }
 
+// Like cdr_csv, the backend opens its files for each batch: when
+// logrotate renames or removes Master.csv while gopbx runs, the next
+// records go to a new Master.csv, and none are lost in the old one.
+func TestCSVRotated(t *testing.T) {
+	dir := t.TempDir()
+	f := cdr.CSVFormat{UseGMTime: true, LogUniqueID: true}
+	csv, err := cdr.NewCSV(dir, f, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	rec := func(id string) cdr.Record {
+		return cdr.Record{AccountCode: "acme", Start: t0, End: t0, UniqueID: id}
+	}
+	line := func(id string) string {
+		r := rec(id)
+		return string(cdr.AppendCSV(nil, &r, f))
+	}
+	log := func(ids ...string) {
+		t.Helper()
+		var recs []cdr.Record
+		for _, id := range ids {
+			recs = append(recs, rec(id))
+		}
+		if err := csv.Log(context.Background(), recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	master, acct := filepath.Join(dir, cdr.MasterFile), filepath.Join(dir, "acme.csv")
+	log("1", "2")
+	for _, p := range []string{master, acct} {
+		if err := os.Rename(p, p+".1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log("3")
+	if err := os.Remove(master); err != nil {
+		t.Fatal(err)
+	}
+	log("4", "5")
+	for path, want := range map[string]string{
+		master + ".1": line("1") + line("2"),
+		acct + ".1":   line("1") + line("2"),
+		master:        line("4") + line("5"),
+		acct:          line("3") + line("4") + line("5"),
+	} {
+		if got := readFile(t, path); got != want {
+			t.Errorf("%s:\n%s\nwant\n%s", filepath.Base(path), got, want)
+		}
+	}
+}
+
 // The whole path: a call through the collector lands in Master.csv.
 func TestCollectorToCSV(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), cdr.CSVDirName)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/gopbx/gopbx/internal/cdr"
@@ -11,7 +12,8 @@ import (
 // CDRs is the call detail record store, the cdr table: Asterisk's CDR
 // columns plus an id, with times as Unix nanoseconds. Inserts go through
 // the database's group-committing writer, so records logged by many calls
-// at once share a transaction; reads query the table directly.
+// at once share a transaction, and a batch takes a few multi-row INSERTs
+// (cdrChunks); reads query the table directly.
 type CDRs struct{ db *DB }
 
 // CDRs returns the call detail record store. After Close its inserts fail
@@ -31,26 +33,65 @@ func (s *CDRs) InsertCDRs(ctx context.Context, recs []cdr.Record) error {
 	return s.db.w.do(ctx, cdrInsert{recs: recs})
 }
 
+// cdrInsertSQL is the INSERT without its VALUES rows.
 const cdrInsertSQL = `INSERT INTO cdr (accountcode, src, dst, dcontext, clid, channel, dstchannel,
 	lastapp, lastdata, start, answer, "end", duration, billsec, disposition, amaflags, uniqueid,
 	userfield, peeraccount, linkedid, sequence)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES `
 
-// cdrInsert inserts records with the writer's prepared statement, inside
+// cdrColumns is the number of values a row binds.
+const cdrColumns = 21
+
+// cdrChunks is how many multi-row INSERTs the writer prepares: the k-th
+// inserts 1<<k rows, so the largest takes 1<<(cdrChunks-1) = 64 rows, 1,344
+// variables, far below SQLite's limit of 32,766. One row per statement
+// cost a statement execution per record (database/sql's Exec, SQLite's
+// step, reset and halt); a batch is now inserted in chunks of powers of
+// two (37 rows: 32, 4 and 1), and seven statements serve every size.
+const cdrChunks = 7
+
+// cdrInsertQuery is the INSERT of rows rows.
+func cdrInsertQuery(rows int) string {
+	var b strings.Builder
+	b.WriteString(cdrInsertSQL)
+	row := "(?" + strings.Repeat(", ?", cdrColumns-1) + ")"
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// cdrInsert inserts records with the writer's prepared statements, inside
 // the writer's transaction.
 type cdrInsert struct {
 	recs []cdr.Record
 }
 
 func (o cdrInsert) run(ctx context.Context, s *stmts) error {
-	st := s.cdrInsert
-	for i := range o.recs {
-		r := &o.recs[i]
-		if _, err := st.ExecContext(ctx, r.AccountCode, r.Src, r.Dst, r.DContext, r.CLID, r.Channel,
-			r.DstChannel, r.LastApp, r.LastData, unixNano(r.Start), unixNano(r.Answer), unixNano(r.End),
-			r.Duration, r.BillSec, r.Disposition.String(), r.AMAFlags, r.UniqueID, r.UserField,
-			r.PeerAccount, r.LinkedID, r.Sequence); err != nil {
-			return fmt.Errorf("sqlite: insert cdr %s: %w", r.UniqueID, err)
+	recs := o.recs
+	for len(recs) > 0 {
+		k := min(bits.Len(uint(len(recs)))-1, cdrChunks-1)
+		chunk := recs[:1<<k]
+		recs = recs[len(chunk):]
+		args := s.args[:0]
+		for i := range chunk {
+			r := &chunk[i]
+			args = append(args, r.AccountCode, r.Src, r.Dst, r.DContext, r.CLID, r.Channel,
+				r.DstChannel, r.LastApp, r.LastData, unixNano(r.Start), unixNano(r.Answer), unixNano(r.End),
+				r.Duration, r.BillSec, r.Disposition.String(), r.AMAFlags, r.UniqueID, r.UserField,
+				r.PeerAccount, r.LinkedID, r.Sequence)
+		}
+		_, err := s.cdrInsert[k].ExecContext(ctx, args...)
+		clear(args) // keep no record's strings alive
+		s.args = args[:0]
+		if err != nil {
+			if len(chunk) == 1 {
+				return fmt.Errorf("sqlite: insert cdr %s: %w", chunk[0].UniqueID, err)
+			}
+			return fmt.Errorf("sqlite: insert cdr %s and %d more: %w", chunk[0].UniqueID, len(chunk)-1, err)
 		}
 	}
 	return nil

@@ -18,7 +18,9 @@ type stmts struct {
 	locRefresh *sql.Stmt
 	locUpsert  *sql.Stmt
 	locDelete  *sql.Stmt
-	cdrInsert  *sql.Stmt
+	cdrInsert  [cdrChunks]*sql.Stmt // cdrInsert[k] inserts 1<<k rows
+
+	args []any // reused for the values of a statement
 }
 
 func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
@@ -48,9 +50,6 @@ ON CONFLICT (aor, contact) DO UPDATE SET
 	q = excluded.q, instance_id = excluded.instance_id, reg_id = excluded.reg_id,
 	user_agent = excluded.user_agent, updated = excluded.updated, node = excluded.node`},
 		{&s.locDelete, `DELETE FROM location WHERE aor = ? AND contact = ?`},
-		// Prepared once: preparing it per batch cost as much as the insert
-		// itself under call load (profile of bench b2bua-calls).
-		{&s.cdrInsert, cdrInsertSQL},
 	} {
 		st, err := conn.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -58,12 +57,21 @@ ON CONFLICT (aor, contact) DO UPDATE SET
 		}
 		*p.dst = st
 	}
+	// Prepared once: preparing the insert per batch cost as much as the
+	// insert itself under call load (profile of bench b2bua-calls).
+	for k := range s.cdrInsert {
+		st, err := conn.PrepareContext(ctx, cdrInsertQuery(1<<k))
+		if err != nil {
+			return fmt.Errorf("prepare: cdr insert of %d rows: %w", 1<<k, err)
+		}
+		s.cdrInsert[k] = st
+	}
 	return nil
 }
 
 func (s *stmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.begin, s.commit, s.locUpdate, s.locRefresh, s.locUpsert, s.locDelete, s.cdrInsert} {
+	for _, st := range append([]*sql.Stmt{s.begin, s.commit, s.locUpdate, s.locRefresh, s.locUpsert, s.locDelete}, s.cdrInsert[:]...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
