@@ -138,6 +138,7 @@ func (m *Manager) Run(ctx context.Context) {
 			if m.kf != nil {
 				m.syncKernel()
 			}
+			m.alloc.Expire(now)
 			var fire []func()
 			m.mu.Lock()
 			for s, f := range m.streams {

@@ -20,13 +20,14 @@ import (
 // park/wake of a goroutine per packet (bench: 3 syscalls per relayed
 // packet down to about 2), and a held call keeps no goroutine stacks.
 type poller struct {
-	batch time.Duration // see batchWait
-	epfd  int
-	wake  int // eventfd that ends Wait on close
-	mu    sync.Mutex
-	slots map[int32]*Session
-	next  int32
-	done  chan struct{}
+	batch   time.Duration // see batchWait
+	epfd    int
+	wake    int // eventfd that ends Wait on close
+	mu      sync.Mutex
+	slots   map[int32]*portPair
+	next    int32
+	stopped bool // epfd is closed
+	done    chan struct{}
 }
 
 func newPoller() (*poller, error) {
@@ -45,36 +46,42 @@ func newPoller() (*poller, error) {
 		unix.Close(wake)
 		return nil, fmt.Errorf("rtp: epoll add: %w", err)
 	}
-	p := &poller{batch: batchWait, epfd: epfd, wake: wake, slots: map[int32]*Session{}, done: make(chan struct{})}
+	p := &poller{batch: batchWait, epfd: epfd, wake: wake, slots: map[int32]*portPair{}, done: make(chan struct{})}
 	go p.run()
 	return p, nil
 }
 
-func (p *poller) add(s *Session) error {
+// add registers pp with the set; pp.mu is held. The registration stays
+// while pp is parked, so a reused pair costs no epoll_ctl.
+func (p *poller) add(pp *portPair) error {
 	p.mu.Lock()
 	p.next++
 	if p.next < 0 {
 		p.next = 1
 	}
 	id := p.next
-	p.slots[id] = s
+	p.slots[id] = pp
 	p.mu.Unlock()
-	s.slot = id
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: id}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, s.fd, &ev); err != nil {
-		p.remove(s)
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, pp.fd, &ev); err != nil {
+		p.mu.Lock()
+		delete(p.slots, id)
+		p.mu.Unlock()
 		return fmt.Errorf("rtp: epoll add: %w", err)
 	}
+	pp.slot = id
 	return nil
 }
 
-// remove takes s out of the set; the caller then holds s.rmu, so the
-// loop is not reading it.
-func (p *poller) remove(s *Session) {
-	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
+// remove takes pp out of the set before its sockets close; pp.mu is held,
+// so the loop is not reading it.
+func (p *poller) remove(pp *portPair) {
 	p.mu.Lock()
-	delete(p.slots, s.slot)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	delete(p.slots, pp.slot)
+	if !p.stopped {
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, pp.fd, nil)
+	}
 }
 
 func (p *poller) run() {
@@ -98,10 +105,10 @@ func (p *poller) run() {
 				return // closed
 			}
 			p.mu.Lock()
-			s := p.slots[id]
+			pp := p.slots[id]
 			p.mu.Unlock()
-			if s != nil {
-				dec = s.readOne(buf, dec, &pkt, now)
+			if pp != nil {
+				dec = pp.read(buf, dec, &pkt, now)
 			}
 		}
 		if n < len(events)/4 && p.batch > 0 {
@@ -122,19 +129,122 @@ func (p *poller) close() {
 	one[0] = 1
 	_, _ = unix.Write(p.wake, one[:])
 	<-p.done
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
 	unix.Close(p.epfd)
 	unix.Close(p.wake)
 }
 
-// readOne receives one datagram of s and hands it on; buf and dec are the
-// poller's, valid only during the handler.
-func (s *Session) readOne(buf, dec []byte, p *rtp.Packet, now int64) []byte {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
+// portPair is a bound RTP/RTCP socket pair. It outlives the sessions that
+// use it: Session.Close parks it in the allocator, still registered with
+// its poller, for a later Open on its address.
+type portPair struct {
+	fd, rtcpFD int
+	local      netip.AddrPort
+	n          int // the pair's index in the allocator's range
+	poll       *poller
+	slot       int32     // registration with poll; 0 until the first Start
+	parkedAt   time.Time // under the allocator's mu
+
+	// mu is held by the poller while it reads fd, and to change owner or
+	// close the sockets: a read never runs on a descriptor being closed
+	// (whose number could be reused) or handed to another session.
+	mu     sync.Mutex
+	owner  *Session // gets what is read; nil: parked, or reused and not started
+	closed bool
+}
+
+// read receives one datagram of pp for the poller. Without an owner the
+// datagram is dropped: with level-triggered epoll, leaving it queued would
+// wake the loop again at once, and it can only be a late packet of a
+// closed call (or, on a reused pair, one sent before our SDP named the
+// port: between Open and Start).
+func (pp *portPair) read(buf, dec []byte, p *rtp.Packet, now int64) []byte {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	switch {
+	case pp.closed:
+	case pp.owner == nil:
+		recvfrom(pp.fd, buf)
+	default:
+		dec = pp.owner.readOne(pp.fd, buf, dec, p, now)
+	}
+	return dec
+}
+
+// close removes pp from its poller and closes both sockets.
+func (pp *portPair) close() error {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if pp.closed {
+		return nil
+	}
+	pp.closed = true
+	if pp.slot != 0 {
+		pp.poll.remove(pp)
+	}
+	err := unix.Close(pp.fd)
+	unix.Close(pp.rtcpFD)
+	return err
+}
+
+// drainBatch is how many datagrams one recvmmsg discards.
+const drainBatch = 32
+
+// drainRounds bounds a drain: a socket that still has datagrams after
+// drainRounds*drainBatch is being flooded and is not reused.
+const drainRounds = 16
+
+// drainer is the recvmmsg vector of a drain: every message is truncated
+// into the same byte, as only the dequeuing matters.
+type drainer struct {
+	msgs [drainBatch]unix.Mmsghdr
+	iov  unix.Iovec
+	b    [1]byte
+}
+
+func newDrainer() *drainer {
+	d := &drainer{}
+	d.iov.Base = &d.b[0]
+	d.iov.SetLen(len(d.b))
+	for i := range d.msgs {
+		d.msgs[i].Hdr.Iov = &d.iov
+		d.msgs[i].Hdr.SetIovlen(1)
+	}
+	return d
+}
+
+// drain discards what is queued on fd; false if it does not run dry.
+func (d *drainer) drain(fd int) bool {
+	for range drainRounds {
+		n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&d.msgs[0])), drainBatch,
+			unix.MSG_DONTWAIT, 0, 0)
+		switch {
+		case errno == unix.EAGAIN:
+			return true
+		case errno == unix.EINTR, errno == unix.ECONNREFUSED:
+			// A pending ICMP error is reported (and cleared) in place of
+			// data: go on.
+		case errno != 0:
+			return false
+		case n < drainBatch:
+			// Short read: the queue was empty when it ended. Anything
+			// that came since is the new session's.
+			return true
+		}
+	}
+	return false
+}
+
+// readOne receives one datagram from fd, s's RTP socket, and hands it on;
+// buf and dec are the poller's, valid only during the handler. The
+// socket's pair is locked.
+func (s *Session) readOne(fd int, buf, dec []byte, p *rtp.Packet, now int64) []byte {
 	if s.closed.Load() {
 		return dec
 	}
-	n, from, ok := recvfrom(s.fd, buf)
+	n, from, ok := recvfrom(fd, buf)
 	if !ok {
 		return dec
 	}

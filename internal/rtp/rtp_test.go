@@ -197,3 +197,33 @@ func BenchmarkReserveNearlyFull(b *testing.B) {
 		a.release(ip, n)
 	}
 }
+
+// BenchmarkOpenClose is a call leg's socket lifecycle: Open, Start, Close.
+// "reuse" is the steady state of a busy server, where a parked pair has
+// always served its quarantine (0 here); "fresh" parks nothing, so every
+// Open binds new sockets as before parking existed.
+func BenchmarkOpenClose(b *testing.B) {
+	for _, bc := range []struct {
+		name      string
+		maxParked int
+	}{{"reuse", 2048}, {"fresh", 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			a, err := NewAllocator(38000, 39999)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Close()
+			a.Quarantine, a.MaxParked = 0, bc.maxParked
+			ip := netip.MustParseAddr("127.0.171.1")
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := a.Open(ip)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Start()
+				s.Close()
+			}
+		})
+	}
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
-	"golang.org/x/sys/unix"
 )
 
 // Handler receives each accepted RTP packet on the poller's goroutine. p and raw are only valid during the call (the buffer is
@@ -25,14 +24,11 @@ const DefaultRelatch = time.Second
 
 // Session is one leg's RTP endpoint.
 type Session struct {
-	fd, rtcpFD int
-	v6         bool
-	local      netip.AddrPort
-	poll       *poller
-	slot       int32
-	alloc      *Allocator // nil for sessions not from an Allocator
-	pair       int        // the port pair's index in alloc
-	rmu        sync.Mutex // held by the poller while reading, and by Close
+	fd    int // the RTP socket for sends (under mu); -1 once closed
+	v6    bool
+	local netip.AddrPort
+	pair  *portPair  // the sockets, which outlive the session when parked
+	alloc *Allocator // parks the pair on Close; nil: Close closes it
 
 	handler atomic.Pointer[Handler]
 
@@ -66,9 +62,9 @@ type Session struct {
 	started atomic.Bool
 }
 
-func newSession(fd, rtcpFD int, local netip.AddrPort, p *poller) *Session {
-	s := &Session{fd: fd, rtcpFD: rtcpFD, local: local, poll: p, relatch: DefaultRelatch}
-	s.v6 = local.Addr().Is6() && !local.Addr().Is4In6()
+func newSession(pp *portPair, a *Allocator) *Session {
+	s := &Session{fd: pp.fd, local: pp.local, pair: pp, alloc: a, relatch: DefaultRelatch}
+	s.v6 = s.local.Addr().Is6() && !s.local.Addr().Is4In6()
 	var b [10]byte
 	_, _ = rand.Read(b[:])
 	s.ssrc = binary.BigEndian.Uint32(b[0:4])
@@ -157,14 +153,26 @@ func (s *Session) SetSRTP(in, out *srtp.Context) {
 }
 
 // Start registers the session with its poller: packets flow to the
-// handler from now on.
+// handler from now on. On a reused pair, packets that came between Open
+// and Start were dropped: no SDP had named the port yet, so they were late
+// packets of an earlier call.
 func (s *Session) Start() {
 	if s.closed.Load() || s.started.Swap(true) {
 		return
 	}
-	if err := s.poll.add(s); err != nil {
-		s.started.Store(false)
+	pp := s.pair
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if s.closed.Load() {
+		return // Close is waiting for pp.mu
 	}
+	if pp.slot == 0 {
+		if err := pp.poll.add(pp); err != nil {
+			s.started.Store(false)
+			return
+		}
+	}
+	pp.owner = s
 }
 
 // accept implements latching: the first packet's source becomes the
@@ -249,6 +257,9 @@ func (s *Session) sendLocked(pt uint8, marker bool, payload []byte, ts uint32) e
 
 // transmitLocked encrypts (SRTP) and sends a packet; s.mu is held.
 func (s *Session) transmitLocked(pkt []byte, dst *dest) error {
+	if s.fd < 0 {
+		return nil // closed after WriteRaw's check: the socket may be another call's now
+	}
 	s.PacketsOut.Add(1)
 	if s.srtpOut != nil {
 		enc, err := s.srtpOut.EncryptRTP(s.encOut[:0], pkt, nil)
@@ -272,25 +283,26 @@ func (s *Session) WriteRaw(pkt []byte) error {
 	return s.transmitLocked(pkt, dst)
 }
 
-// Close releases both sockets. It waits for a read in progress (the
-// poller holds rmu) and a send in progress (mu), so the descriptor is never
-// closed under a syscall that could then hit a reused number.
+// Close stops reading and sending and gives the sockets back to the
+// allocator, which parks them for reuse (Allocator.Quarantine) or closes
+// them. It waits for a read in progress (the poller holds the pair's mu)
+// and a send in progress (mu), so neither can run on the sockets once
+// they are another session's or their descriptors are closed and reused.
 func (s *Session) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.rmu.Lock()
-	if s.started.Load() {
-		s.poll.remove(s)
+	pp := s.pair
+	pp.mu.Lock()
+	if pp.owner == s {
+		pp.owner = nil
 	}
+	pp.mu.Unlock()
 	s.mu.Lock()
-	err := unix.Close(s.fd)
-	unix.Close(s.rtcpFD)
-	s.fd, s.rtcpFD = -1, -1
+	s.fd = -1
 	s.mu.Unlock()
-	s.rmu.Unlock()
-	if s.alloc != nil {
-		s.alloc.release(s.local.Addr(), s.pair)
+	if s.alloc == nil {
+		return pp.close()
 	}
-	return err
+	return s.alloc.park(pp)
 }
