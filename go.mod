@@ -35,3 +35,6 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// sipgo v1.7.3 with gopbx's patches (third_party/sipgo/PATCHES.md).
+replace github.com/emiago/sipgo => ./third_party/sipgo

@@ -1,0 +1,92 @@
+package sip
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestASCIIEqualFold(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"Via", "via", true},
+		{"User-Agent", "user-agent", true},
+		{"USER-AGENT", "User-Agent", true},
+		{"Contact", "contac", false},
+		{"Contact", "contacT", true},
+		{"To", "tO", true},
+		{"Subject", "subjecx", false},
+		{"", "", true},
+		{"a[", "A{", false}, // '[' and '{' differ by 0x20 but are not letters
+	} {
+		if got := asciiEqualFold(tc.a, tc.b); got != tc.want {
+			t.Errorf("asciiEqualFold(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestGetHeaderAnyCase(t *testing.T) {
+	msg := []byte("INVITE sip:bob@example.com SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n" +
+		"User-Agent: phone\r\n" +
+		"Subject: hi\r\n" +
+		"subject: again\r\n" +
+		"From: <sip:alice@example.com>;tag=1\r\n" +
+		"To: <sip:bob@example.com>\r\n" +
+		"Call-ID: c1\r\n" +
+		"CSeq: 1 INVITE\r\n" +
+		"Contact: <sip:alice@127.0.0.1>\r\n" +
+		"Content-Length: 0\r\n\r\n")
+	m, err := NewParser().ParseSIP(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*Request)
+	for _, name := range []string{"user-agent", "User-Agent", "USER-AGENT"} {
+		if h := req.GetHeader(name); h == nil || h.Value() != "phone" {
+			t.Errorf("GetHeader(%q) = %v, want phone", name, h)
+		}
+	}
+	if hs := req.GetHeaders("SUBJECT"); len(hs) != 2 {
+		t.Errorf("GetHeaders(SUBJECT) = %d headers, want 2", len(hs))
+	}
+	if req.GetHeader("Server") != nil {
+		t.Error("GetHeader(Server) found a header that is not there")
+	}
+	if c := req.Contact(); c == nil || c.Address.Host != "127.0.0.1" {
+		t.Errorf("Contact() = %v", c)
+	}
+	if id := req.CallID(); id == nil || id.Value() != "c1" {
+		t.Errorf("CallID() = %v", id)
+	}
+}
+
+func TestTaskPoolRunsConcurrently(t *testing.T) {
+	p := newTaskPool()
+	const n = 50
+	var wg sync.WaitGroup
+	wg.Add(n)
+	release := make(chan struct{})
+	for i := 0; i < n; i++ {
+		p.Go(func() { <-release; wg.Done() })
+	}
+	// Every task blocks until released: none may wait for another.
+	deadline := time.Now().Add(5 * time.Second)
+	for p.workers.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("workers = %d, want %d", p.workers.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	// Idle workers take new tasks.
+	done := make(chan struct{})
+	p.Go(func() { close(done) })
+	<-done
+	if w := p.workers.Load(); w > n {
+		t.Errorf("workers = %d after reuse, want at most %d", w, n)
+	}
+}
