@@ -176,7 +176,7 @@ func (l *leg) Answer(ctx context.Context, ch *channel.Channel) error {
 	// wait for it only while the channel lives. The BYE that follows
 	// terminates the INVITE transaction, which ends the retransmissions.
 	done := make(chan error, 1)
-	go func() { done <- l.in.WriteResponse(res) }()
+	l.d.tasks.Go(func() { done <- l.in.WriteResponse(res) })
 	select {
 	case err := <-done:
 		if err != nil {
@@ -240,13 +240,13 @@ func (l *leg) finalResponse(code int, reason string) error {
 	res := sip.NewResponseFromRequest(l.in.InviteRequest, code, reason, nil)
 	l.addServer(res)
 	l.done.Add(1)
-	go func() {
+	l.d.tasks.Go(func() {
 		defer l.done.Done()
 		// WriteResponse waits for the ACK of the non-2xx final response.
 		if err := l.in.WriteResponse(res); err != nil {
 			l.log.Debug("final response", "error", err)
 		}
-	}()
+	})
 	return nil
 }
 
@@ -281,14 +281,14 @@ func (l *leg) Hangup(ch *channel.Channel, cause channel.Cause) {
 
 func (l *leg) sendBye(bye func(context.Context) error) {
 	l.done.Add(1)
-	go func() {
+	l.d.tasks.Go(func() {
 		defer l.done.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		defer cancel()
 		if err := bye(ctx); err != nil {
 			l.log.Debug("bye", "error", err)
 		}
-	}()
+	})
 }
 
 // Reinvite implements channel.Reinviter: a new offer to this leg's far end.

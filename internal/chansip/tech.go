@@ -303,7 +303,7 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 	l.out = out
 	ch.SetLogger(lazylog.With(ch.Log(), slog.String("call_id", callID(l.invite))))
 	user, pass := outboundCredentials(l.ep)
-	go func() {
+	d.tasks.Go(func() {
 		defer cancel()
 		err := out.WaitAnswer(callCtx, sipgo.AnswerOptions{
 			Username: user, Password: pass,
@@ -358,7 +358,7 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 		ch.Log().Info("outbound call failed", "status", status, "cause", int(cause), "error", err)
 		ch.Post(channel.Event{Kind: channel.EvHangup, Cause: cause, Status: status})
 		ch.Gone(cause)
-	}()
+	})
 	return nil
 }
 

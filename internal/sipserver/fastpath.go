@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/gopool"
 )
 
 // The fast path serves UDP REGISTER, OPTIONS, BYE, INVITE (with its CANCEL
@@ -58,6 +60,7 @@ type fastPath struct {
 	bufs    sync.Pool
 	parsers sync.Pool // for the read hook's ACKs
 	invites *inviteTable
+	pool    *gopool.Pool   // INVITE handlers: they run deep, keep their stacks
 	running sync.WaitGroup // INVITE handlers (tests wait for them)
 	wg      sync.WaitGroup
 
@@ -70,6 +73,7 @@ func newFastPath(s *Server) *fastPath {
 		s:     s,
 		queue: make(chan fastJob, fastQueueLen),
 		cache: newRetransCache(),
+		pool:  gopool.New(0),
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	f.parsers.New = func() any { return sip.NewParser() }
@@ -325,11 +329,11 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 		return f.write(job.pc, marshalResponse(res), dst, nil)
 	}
 	f.running.Add(1)
-	go func() {
+	f.pool.Go(func() {
 		defer f.running.Done()
 		f.s.dispatch(r)
 		tx.handlerDone()
-	}()
+	})
 }
 
 // handleACK runs the handler of a claimed ACK: no response, no cache (a
