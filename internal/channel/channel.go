@@ -108,6 +108,7 @@ type Channel struct {
 	tech     string
 	resource string // endpoint name for SIP
 	dir      Direction
+	seq      uint32 // the registry's sequence number (its live shard)
 	driver   Driver
 	reg      *Registry
 	created  time.Time

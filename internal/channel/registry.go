@@ -47,25 +47,41 @@ type Update struct {
 // Registry owns the technologies, names channels and tracks live ones.
 //
 // Every call creates and removes channels here, so the per-call paths take
-// no registry-wide lock: live is a sync.Map (a hash trie locking single
-// nodes) and the technologies and subscribers are copy-on-write snapshots.
-// A single mutex here was the B2BUA's ceiling: at 2,000 calls/s on two
-// shared CPUs its holder was descheduled often enough to tip the mutex
-// into starvation mode, where every unlock hands the lock over and yields,
-// and ~900 goroutines queued on it while the CPUs idled.
+// no registry-wide lock: the live channels are spread over liveShards maps
+// with a mutex each (by the channel's sequence number), and the
+// technologies and subscribers are copy-on-write snapshots. A single mutex
+// here was the B2BUA's ceiling: at 2,000 calls/s on two shared CPUs its
+// holder was descheduled often enough to tip the mutex into starvation
+// mode, where every unlock hands the lock over and yields, and ~900
+// goroutines queued on it while the CPUs idled. (A sync.Map did as well
+// but cost ~200 bytes of trie nodes per channel, 400 per held call; a
+// shard's map entry is ~20.)
 type Registry struct {
 	log  *slog.Logger
 	seq  atomic.Uint32
-	live sync.Map // *Channel → struct{}
+	live [liveShards]liveShard
 
 	mu   sync.Mutex // serialises writers of tech and subs
 	tech atomic.Pointer[map[string]Tech]
 	subs atomic.Pointer[[]func(Update)]
 }
 
+const liveShards = 64
+
+type liveShard struct {
+	mu sync.Mutex
+	m  map[*Channel]struct{}
+	_  [40]byte // one shard per cache line
+}
+
+func (r *Registry) shard(c *Channel) *liveShard { return &r.live[c.seq%liveShards] }
+
 // NewRegistry returns an empty registry.
 func NewRegistry(log *slog.Logger) *Registry {
 	r := &Registry{log: log}
+	for i := range r.live {
+		r.live[i].m = map[*Channel]struct{}{}
+	}
 	r.tech.Store(&map[string]Tech{})
 	r.subs.Store(&[]func(Update){})
 	return r
@@ -108,6 +124,7 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 	c := &Channel{
 		name:     fmt.Sprintf("%s/%s-%08x", tech, resource, n),
 		uniqueID: fmt.Sprintf("%d.%d", now.Unix(), n),
+		seq:      n,
 		tech:     tech,
 		resource: resource,
 		dir:      dir,
@@ -125,13 +142,21 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 		c.events = make(chan Event, 16)
 	}
 	c.log = lazylog.With(r.log, slog.String("chan", c.name))
-	r.live.Store(c, struct{}{})
+	sh := r.shard(c)
+	sh.mu.Lock()
+	sh.m[c] = struct{}{}
+	sh.mu.Unlock()
 	r.publish(Update{Kind: UpdNew, Channel: c})
 	return c
 }
 
 func (r *Registry) remove(c *Channel) {
-	if _, ok := r.live.LoadAndDelete(c); ok {
+	sh := r.shard(c)
+	sh.mu.Lock()
+	_, ok := sh.m[c]
+	delete(sh.m, c)
+	sh.mu.Unlock()
+	if ok {
 		r.publish(Update{Kind: UpdHangup, Channel: c})
 	}
 }
@@ -152,10 +177,14 @@ func (r *Registry) Request(ctx context.Context, tech, resource string, caller *C
 // Channels returns the live channels, oldest first.
 func (r *Registry) Channels() []*Channel {
 	var out []*Channel
-	r.live.Range(func(k, _ any) bool {
-		out = append(out, k.(*Channel))
-		return true
-	})
+	for i := range r.live {
+		sh := &r.live[i]
+		sh.mu.Lock()
+		for c := range sh.m {
+			out = append(out, c)
+		}
+		sh.mu.Unlock()
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].created.Before(out[j].created) })
 	return out
 }

@@ -90,3 +90,43 @@ func TestTaskPoolRunsConcurrently(t *testing.T) {
 		t.Errorf("workers = %d after reuse, want at most %d", w, n)
 	}
 }
+
+func TestTransactionStoreShards(t *testing.T) {
+	store := newTransactionStore[*ClientTx]()
+	const n = 1000
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := g; i < n; i += 4 {
+				key := GenerateBranch() + TxSeperator + "INVITE"
+				tx := &ClientTx{}
+				store.put(key, tx)
+				if got, ok := store.get(key); !ok || got != tx {
+					t.Errorf("get(%q) = %v, %v", key, got, ok)
+				}
+				if i%2 == 0 && !store.drop(key) {
+					t.Errorf("drop(%q) = false", key)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	count, used := 0, 0
+	for i := range store.shards {
+		if len(store.shards[i].items) > 0 {
+			used++
+		}
+	}
+	store.each(func(*ClientTx) { count++ })
+	if count != n/2 {
+		t.Errorf("each saw %d transactions, want %d", count, n/2)
+	}
+	if used < txStoreShards/2 {
+		t.Errorf("only %d of %d shards used: keys not spread", used, txStoreShards)
+	}
+	if store.drop("missing") {
+		t.Error("drop of a missing key = true")
+	}
+}

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"hash/maphash"
 	"context"
 	"errors"
 	"fmt"
@@ -428,52 +429,76 @@ func makeClientTxKey(msg Message, asMethod RequestMethod) (string, error) {
 	return builder.String(), nil
 }
 
-type transactionStore[T Transaction] struct {
-	items map[string]T
+// gopbx patch: the store is sharded. One RWMutex over every transaction
+// of the user agent was taken by every request and response, and at 2,000
+// B2BUA calls/s on two shared CPUs goroutines queued on it (the mutex in
+// starvation mode hands over on each unlock): 95 s of mutex delay in a 2 s
+// execution trace.
+const txStoreShards = 32
+
+type txStoreShard[T Transaction] struct {
 	mu    sync.RWMutex
+	items map[string]T
+}
+
+type transactionStore[T Transaction] struct {
+	seed   maphash.Seed
+	shards [txStoreShards]txStoreShard[T]
 }
 
 func newTransactionStore[T Transaction]() *transactionStore[T] {
-	return &transactionStore[T]{
-		items: make(map[string]T),
+	store := &transactionStore[T]{seed: maphash.MakeSeed()}
+	for i := range store.shards {
+		store.shards[i].items = make(map[string]T)
 	}
+	return store
 }
 
-func (store *transactionStore[T]) lock() {
-	store.mu.Lock()
-}
-
-func (store *transactionStore[T]) unlock() {
-	store.mu.Unlock()
+func (store *transactionStore[T]) shard(key string) *txStoreShard[T] {
+	return &store.shards[maphash.String(store.seed, key)%txStoreShards]
 }
 
 func (store *transactionStore[T]) put(key string, tx T) {
-	store.mu.Lock()
-	defer store.mu.Unlock()
-	store.items[key] = tx
+	sh := store.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.items[key] = tx
 }
 
 func (store *transactionStore[T]) get(key string) (T, bool) {
-	store.mu.RLock()
-	defer store.mu.RUnlock()
-	tx, ok := store.items[key]
+	sh := store.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	tx, ok := sh.items[key]
 	return tx, ok
 }
 
 func (store *transactionStore[T]) drop(key string) bool {
-	store.mu.Lock()
-	defer store.mu.Unlock()
-	_, exists := store.items[key]
-	delete(store.items, key)
+	sh := store.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	_, exists := sh.items[key]
+	delete(sh.items, key)
 	return exists
 }
 
-func (store *transactionStore[T]) terminateAll() {
-	store.mu.RLock()
-	defer store.mu.RUnlock()
-	for _, tx := range store.items {
-		store.mu.RUnlock()
-		tx.Terminate() // Calls on terminate to be deleted from store. It is deadlock if called inside loop
-		store.mu.RLock()
+// each calls f for every transaction, with no lock held.
+func (store *transactionStore[T]) each(f func(tx T)) {
+	for i := range store.shards {
+		sh := &store.shards[i]
+		sh.mu.RLock()
+		txs := make([]T, 0, len(sh.items))
+		for _, tx := range sh.items {
+			txs = append(txs, tx)
+		}
+		sh.mu.RUnlock()
+		for _, tx := range txs {
+			f(tx)
+		}
 	}
+}
+
+func (store *transactionStore[T]) terminateAll() {
+	// Terminate deletes the transaction from the store: no lock is held.
+	store.each(func(tx T) { tx.Terminate() })
 }

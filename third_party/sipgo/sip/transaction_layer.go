@@ -111,25 +111,21 @@ func (txl *TransactionLayer) OnConnectionClose(conn Connection) {
 }
 
 func (txl *TransactionLayer) terminateClientTransactions(conn Connection) {
-	txl.clientTransactions.mu.RLock()
-	for _, tx := range txl.clientTransactions.items {
+	txl.clientTransactions.each(func(tx *ClientTx) {
 		if tx.conn == conn {
 			go tx.spinFsmWithError(client_input_transport_err,
 				fmt.Errorf("connection closed: %w", ErrTransactionTransport))
 		}
-	}
-	txl.clientTransactions.mu.RUnlock()
+	})
 }
 
 func (txl *TransactionLayer) terminateServerTransactions(conn Connection) {
-	txl.serverTransactions.mu.RLock()
-	for _, tx := range txl.serverTransactions.items {
+	txl.serverTransactions.each(func(tx *ServerTx) {
 		if tx.conn == conn {
 			go tx.spinFsmWithError(server_input_transport_err,
 				fmt.Errorf("connection closed: %w", ErrTransactionTransport))
 		}
-	}
-	txl.serverTransactions.mu.RUnlock()
+	})
 }
 
 // handleMessage is entry for handling requests and responses from transport
@@ -229,16 +225,17 @@ func (txl *TransactionLayer) rejectMalformedRequest(req *Request, reason error) 
 }
 
 func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
-	txl.serverTransactions.lock()
-	tx, exists := txl.serverTransactions.items[key]
+	sh := txl.serverTransactions.shard(key)
+	sh.mu.Lock()
+	tx, exists := sh.items[key]
 	if exists {
-		txl.serverTransactions.unlock()
+		sh.mu.Unlock()
 		if err := tx.Receive(req); err != nil {
 			return fmt.Errorf("failed to receive req: %w", err)
 		}
 		return nil
 	}
-	txl.serverTransactions.unlock()
+	sh.mu.Unlock()
 
 	// Connections are singleflight operations
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -251,10 +248,10 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 		return fmt.Errorf("transport returned nil connection")
 	}
 
-	txl.serverTransactions.lock()
-	tx, exists = txl.serverTransactions.items[key]
+	sh.mu.Lock()
+	tx, exists = sh.items[key]
 	if exists {
-		txl.serverTransactions.unlock()
+		sh.mu.Unlock()
 		conn.TryClose()
 
 		if err := tx.Receive(req); err != nil {
@@ -265,7 +262,7 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 
 	tx = NewServerTx(key, req, conn, txl.log)
 	if err := tx.Init(); err != nil {
-		txl.serverTransactions.unlock()
+		sh.mu.Unlock()
 		// Init failed: this tx never reaches delete(), so release the connection
 		// reference serverRequestConnection took here (mirrors the conn.TryClose
 		// the client path does when it discards a transaction).
@@ -274,9 +271,9 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	}
 
 	// put tx to store
-	txl.serverTransactions.items[key] = tx
+	sh.items[key] = tx
 	tx.OnTerminate(txl.serverTxTerminate)
-	txl.serverTransactions.unlock()
+	sh.mu.Unlock()
 
 	// pass request and transaction to handler
 	txl.reqHandler(req, tx)
@@ -366,18 +363,19 @@ func (txl *TransactionLayer) clientTxRequest(ctx context.Context, req *Request, 
 		return nil, fmt.Errorf("client transcation failed to request connection: %w", err)
 	}
 
-	txl.clientTransactions.lock()
-	tx, exists := txl.clientTransactions.items[key]
+	sh := txl.clientTransactions.shard(key)
+	sh.mu.Lock()
+	tx, exists := sh.items[key]
 	if exists {
-		txl.clientTransactions.unlock()
+		sh.mu.Unlock()
 		conn.TryClose()
 		return nil, fmt.Errorf("client transaction %q already exists", key)
 	}
 	tx = NewClientTx(key, req, conn, txl.log)
 
-	txl.clientTransactions.items[key] = tx
+	sh.items[key] = tx
 	tx.OnTerminate(txl.clientTxTerminate)
-	txl.clientTransactions.unlock()
+	sh.mu.Unlock()
 	return tx, nil
 }
 
