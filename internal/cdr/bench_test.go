@@ -12,34 +12,10 @@ import (
 	"time"
 
 	"github.com/gopbx/gopbx/internal/cdr"
+	"github.com/gopbx/gopbx/internal/cdr/cdrtest"
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/storage/sqlite"
 )
-
-// benchRecord is a typical record of an answered B2BUA call.
-func benchRecord(i int) cdr.Record {
-	start := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Millisecond)
-	return cdr.Record{
-		Src:         "1001",
-		Dst:         "1002",
-		DContext:    "from-internal",
-		CLID:        `"Alice" <1001>`,
-		Channel:     fmt.Sprintf("PJSIP/1001-%08x", 2*i),
-		DstChannel:  fmt.Sprintf("PJSIP/1002-%08x", 2*i+1),
-		LastApp:     "Dial",
-		LastData:    "PJSIP/1002,30",
-		Start:       start,
-		Answer:      start.Add(100 * time.Millisecond),
-		End:         start.Add(1100 * time.Millisecond),
-		Duration:    1,
-		BillSec:     1,
-		Disposition: cdr.Answered,
-		AMAFlags:    cdr.AMADocumentation,
-		UniqueID:    fmt.Sprintf("1714557600.%d", 2*i),
-		LinkedID:    fmt.Sprintf("1714557600.%d", 2*i),
-		Sequence:    int64(i),
-	}
-}
 
 // usage is the user+system CPU time of the process so far and its
 // voluntary context switches (a thread going to sleep, mostly for want of
@@ -55,7 +31,7 @@ func usage() (cpu time.Duration, switches int64) {
 }
 
 func BenchmarkAppendCSV(b *testing.B) {
-	r := benchRecord(1)
+	r := cdrtest.Answered(1)
 	f := *cdr.Default().CSV
 	var buf []byte
 	b.ReportAllocs()
@@ -77,7 +53,7 @@ func BenchmarkCSVLog(b *testing.B) {
 			}
 			recs := make([]cdr.Record, n)
 			for i := range recs {
-				recs[i] = benchRecord(i)
+				recs[i] = cdrtest.Answered(i)
 			}
 			ctx := context.Background()
 			b.ReportAllocs()

@@ -4,35 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/gopbx/gopbx/internal/cdr"
+	"github.com/gopbx/gopbx/internal/cdr/cdrtest"
 )
-
-// benchCDR is a typical record of an answered B2BUA call.
-func benchCDR(i int) cdr.Record {
-	start := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Millisecond)
-	return cdr.Record{
-		Src:         "1001",
-		Dst:         "1002",
-		DContext:    "from-internal",
-		CLID:        `"Alice" <1001>`,
-		Channel:     fmt.Sprintf("PJSIP/1001-%08x", 2*i),
-		DstChannel:  fmt.Sprintf("PJSIP/1002-%08x", 2*i+1),
-		LastApp:     "Dial",
-		LastData:    "PJSIP/1002,30",
-		Start:       start,
-		Answer:      start.Add(100 * time.Millisecond),
-		End:         start.Add(1100 * time.Millisecond),
-		Duration:    1,
-		BillSec:     1,
-		Disposition: cdr.Answered,
-		AMAFlags:    cdr.AMADocumentation,
-		UniqueID:    fmt.Sprintf("1714557600.%d", 2*i),
-		LinkedID:    fmt.Sprintf("1714557600.%d", 2*i),
-		Sequence:    int64(i),
-	}
-}
 
 // BenchmarkInsertCDRs is the sqlite CDR backend: batches of records, as
 // the collector hands them over, into a real file. One op is one record;
@@ -45,7 +20,7 @@ func BenchmarkInsertCDRs(b *testing.B) {
 			s := db.CDRs()
 			recs := make([]cdr.Record, b.N)
 			for i := range recs {
-				recs[i] = benchCDR(i)
+				recs[i] = cdrtest.Answered(i)
 			}
 			ctx := context.Background()
 			m := startMeter(db)
