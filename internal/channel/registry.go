@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -71,7 +72,7 @@ const liveShards = 64
 type liveShard struct {
 	mu sync.Mutex
 	m  map[*Channel]struct{}
-	_  [40]byte // one shard per cache line
+	_  [48]byte // 64 bytes: one shard per cache line
 }
 
 func (r *Registry) shard(c *Channel) *liveShard { return &r.live[c.seq%liveShards] }
@@ -91,11 +92,7 @@ func NewRegistry(log *slog.Logger) *Registry {
 func (r *Registry) RegisterTech(name string, t Tech) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := *r.tech.Load()
-	m := make(map[string]Tech, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
+	m := maps.Clone(*r.tech.Load())
 	m[strings.ToUpper(name)] = t
 	r.tech.Store(&m)
 }
