@@ -23,10 +23,9 @@ build:
 test-deps:
 	./scripts/install-test-deps.sh
 
-# vet also fails on files gofmt would change (third_party/ keeps its
-# upstream formatting, so that its diff stays the patches).
+# vet also fails on files gofmt would change.
 vet:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null | grep -v '^third_party/' || find . -name '*.go' -not -path './third_party/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 # go test runs no benchmark without -bench, so `make test` never does.

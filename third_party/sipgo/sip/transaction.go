@@ -1,10 +1,10 @@
 package sip
 
 import (
-	"hash/maphash"
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"reflect"
 	"runtime"
