@@ -22,7 +22,6 @@ import (
 	"github.com/gopbx/gopbx/internal/channel"
 	"github.com/gopbx/gopbx/internal/config"
 	"github.com/gopbx/gopbx/internal/endpoint"
-	"github.com/gopbx/gopbx/internal/gopool"
 	"github.com/gopbx/gopbx/internal/location"
 	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/sipserver"
@@ -75,14 +74,11 @@ type Driver struct {
 	closed atomic.Bool
 	media  atomic.Pointer[media.Manager]
 	onHold func(ch *channel.Channel, held bool)
-	// tasks runs a leg's short-lived goroutines (answer, BYE, waiting for
-	// the callee's answer) on workers that keep their grown stacks.
-	tasks *gopool.Pool
 }
 
 // New creates the driver and registers its technologies and SIP handlers.
 func New(srv *sipserver.Server, reg *channel.Registry, store location.Store, guard Guard, dp Dialplan, run Runner, cfg *Config, log *slog.Logger) *Driver {
-	d := &Driver{srv: srv, reg: reg, store: store, guard: guard, dp: dp, run: run, log: log.With("component", "chansip"), tasks: gopool.New(0)}
+	d := &Driver{srv: srv, reg: reg, store: store, guard: guard, dp: dp, run: run, log: log.With("component", "chansip")}
 	d.cfg.Store(cfg)
 	d.ua = &sipgo.DialogUA{Client: srv.Client(), RewriteContact: true}
 	for _, t := range []endpoint.Tech{endpoint.TechPJSIP, endpoint.TechSIP} {

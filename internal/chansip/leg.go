@@ -176,7 +176,7 @@ func (l *leg) Answer(ctx context.Context, ch *channel.Channel) error {
 	// wait for it only while the channel lives. The BYE that follows
 	// terminates the INVITE transaction, which ends the retransmissions.
 	done := make(chan error, 1)
-	l.d.tasks.Go(func() { done <- l.in.WriteResponse(res) })
+	l.d.srv.Go(func() { done <- l.in.WriteResponse(res) })
 	select {
 	case err := <-done:
 		if err != nil {
@@ -240,7 +240,7 @@ func (l *leg) finalResponse(code int, reason string) error {
 	res := sip.NewResponseFromRequest(l.in.InviteRequest, code, reason, nil)
 	l.addServer(res)
 	l.done.Add(1)
-	l.d.tasks.Go(func() {
+	l.d.srv.Go(func() {
 		defer l.done.Done()
 		// WriteResponse waits for the ACK of the non-2xx final response.
 		if err := l.in.WriteResponse(res); err != nil {
@@ -281,7 +281,7 @@ func (l *leg) Hangup(ch *channel.Channel, cause channel.Cause) {
 
 func (l *leg) sendBye(bye func(context.Context) error) {
 	l.done.Add(1)
-	l.d.tasks.Go(func() {
+	l.d.srv.Go(func() {
 		defer l.done.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		defer cancel()

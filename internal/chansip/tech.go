@@ -303,7 +303,7 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 	l.out = out
 	ch.SetLogger(lazylog.With(ch.Log(), slog.String("call_id", callID(l.invite))))
 	user, pass := outboundCredentials(l.ep)
-	d.tasks.Go(func() {
+	d.srv.Go(func() {
 		defer cancel()
 		err := out.WaitAnswer(callCtx, sipgo.AnswerOptions{
 			Username: user, Password: pass,

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
-	"github.com/gopbx/gopbx/internal/gopool"
 )
 
 // The fast path serves UDP REGISTER, OPTIONS, BYE, INVITE (with its CANCEL
@@ -60,7 +58,6 @@ type fastPath struct {
 	bufs    sync.Pool
 	parsers sync.Pool // for the read hook's ACKs
 	invites *inviteTable
-	pool    *gopool.Pool   // INVITE handlers: they run deep, keep their stacks
 	running sync.WaitGroup // INVITE handlers (tests wait for them)
 	wg      sync.WaitGroup
 
@@ -73,7 +70,6 @@ func newFastPath(s *Server) *fastPath {
 		s:     s,
 		queue: make(chan fastJob, fastQueueLen),
 		cache: newRetransCache(),
-		pool:  gopool.New(0),
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	f.parsers.New = func() any { return sip.NewParser() }
@@ -329,7 +325,7 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 		return f.write(job.pc, marshalResponse(res), dst, nil)
 	}
 	f.running.Add(1)
-	f.pool.Go(func() {
+	f.s.Go(func() { // INVITE handlers run deep: a worker keeps its stack
 		defer f.running.Done()
 		f.s.dispatch(r)
 		tx.handlerDone()

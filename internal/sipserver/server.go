@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/gopool"
 	"github.com/gopbx/gopbx/internal/lazylog"
 
 	"github.com/emiago/sipgo"
@@ -69,6 +70,7 @@ type Server struct {
 	inflight  atomic.Int64
 	udpConns  map[string]net.PacketConn // by local address, for the fast path
 	fast      *fastPath
+	tasks     *gopool.Pool // short-lived per-call goroutines (Go)
 	fastOnce  sync.Once
 	dropped   atomic.Int64 // datagrams dropped because the fast path was full
 	sipgoLog  *slog.Logger
@@ -123,6 +125,7 @@ func New(opts Options) (*Server, error) {
 		handlers: make(map[sip.RequestMethod]Handler),
 		udpConns: make(map[string]net.PacketConn),
 		tlsConfs: make(map[string]*atomic.Pointer[tls.Config]),
+		tasks:    gopool.New(0),
 	}
 	if !opts.NoFastPath {
 		s.fast = newFastPath(s)
@@ -205,6 +208,11 @@ func (s *Server) Listeners() []Listener {
 	defer s.mu.Unlock()
 	return slices.Clone(s.listening)
 }
+
+// Go runs f, a goroutine that ends within a call's set-up or tear-down
+// (an INVITE handler, an answer, a BYE), on a reused worker that keeps its
+// grown stack (internal/gopool). Not for work that lasts the whole call.
+func (s *Server) Go(f func()) { s.tasks.Go(f) }
 
 // Listen opens every listener; it fails without serving any when one of
 // them cannot be opened, so a bad bind address is reported at start.
