@@ -436,6 +436,27 @@ func TestShutdownEndsLiveCalls(t *testing.T) {
 	}
 }
 
+// ringAndHangUp places calls unanswered incoming calls, spread over
+// workers goroutines running at once; each call publishes rings ringing
+// updates, then its hangup.
+func (p *pbx) ringAndHangUp(workers, calls, rings int) {
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < calls/workers; j++ {
+				in := p.incoming("1002", "Dial", "PJSIP/1002")
+				for range rings {
+					in.SetState(channel.StateRinging)
+				}
+				in.Hangup(channel.CauseNormalClearing)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // A full queue drops updates but never a hangup, so every call still gets
 // its record.
 func TestQueueFull(t *testing.T) {
@@ -443,19 +464,7 @@ func TestQueueFull(t *testing.T) {
 	cfg.Unanswered = true
 	p := newPBX(t, cfg, cdr.WithQueueSize(1))
 	const calls = 300
-	var wg sync.WaitGroup
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < calls/10; j++ {
-				in := p.incoming("1002", "Dial", "PJSIP/1002")
-				in.SetState(channel.StateRinging)
-				in.Hangup(channel.CauseNormalClearing)
-			}
-		}()
-	}
-	wg.Wait()
+	p.ringAndHangUp(10, calls, 1)
 	recs := p.rec.wait(t, calls)
 	seen := map[string]bool{}
 	for _, r := range recs {
@@ -479,21 +488,7 @@ func TestQueueFullKeepsOrder(t *testing.T) {
 	cfg.Unanswered = true
 	p := newPBX(t, cfg, cdr.WithQueueSize(8))
 	const calls = 400
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < calls/8; j++ {
-				in := p.incoming("1002", "Dial", "PJSIP/1002")
-				for range 5 {
-					in.SetState(channel.StateRinging)
-				}
-				in.Hangup(channel.CauseNormalClearing)
-			}
-		}()
-	}
-	wg.Wait()
+	p.ringAndHangUp(8, calls, 5)
 	p.rec.wait(t, calls)
 	p.shutdown()
 	recs := p.rec.all()
