@@ -18,9 +18,19 @@ var errTxReleased = errors.New("chansip: INVITE transaction already completed")
 // dialog holds only this small value; the transaction itself lives on in
 // its table (the UDP fast path's, or sipgo's for TCP/TLS/WS) until its
 // retention ends.
+//
+// The dialog's OnTerminate and OnCancel callbacks are kept here too, and
+// the transaction gets small forwarders to them: the callbacks hold the
+// whole dialog session (and through its state callbacks the leg and the
+// channel), and the transaction outlives the answer in its table
+// (retransTTL, or sipgo's Timer L). Released, the forwarders find nothing
+// and the call's memory goes with the call; sipgo's callbacks only act
+// before the dialog is established anyway.
 type releasableTx struct {
-	mu sync.Mutex
-	tx sip.ServerTransaction // nil once released
+	mu       sync.Mutex
+	tx       sip.ServerTransaction // nil once released
+	onTerm   []sip.FnTxTerminate
+	onCancel []sip.FnTxCancel
 }
 
 var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -31,10 +41,11 @@ func (r *releasableTx) get() sip.ServerTransaction {
 	return r.tx
 }
 
-// release drops the transaction.
+// release drops the transaction and the callbacks registered on it.
 func (r *releasableTx) release() {
 	r.mu.Lock()
 	r.tx = nil
+	r.onTerm, r.onCancel = nil, nil
 	r.mu.Unlock()
 }
 
@@ -45,10 +56,26 @@ func (r *releasableTx) Terminate() {
 }
 
 func (r *releasableTx) OnTerminate(f sip.FnTxTerminate) bool {
-	if tx := r.get(); tx != nil {
-		return tx.OnTerminate(f)
+	r.mu.Lock()
+	tx, i := r.tx, len(r.onTerm)
+	if tx != nil {
+		r.onTerm = append(r.onTerm, f)
 	}
-	return false
+	r.mu.Unlock()
+	if tx == nil {
+		return false
+	}
+	return tx.OnTerminate(func(key string, err error) {
+		r.mu.Lock()
+		var f sip.FnTxTerminate
+		if i < len(r.onTerm) {
+			f = r.onTerm[i]
+		}
+		r.mu.Unlock()
+		if f != nil {
+			f(key, err)
+		}
+	})
 }
 
 func (r *releasableTx) Done() <-chan struct{} {
@@ -80,10 +107,26 @@ func (r *releasableTx) Acks() <-chan *sip.Request {
 }
 
 func (r *releasableTx) OnCancel(f sip.FnTxCancel) bool {
-	if tx := r.get(); tx != nil {
-		return tx.OnCancel(f)
+	r.mu.Lock()
+	tx, i := r.tx, len(r.onCancel)
+	if tx != nil {
+		r.onCancel = append(r.onCancel, f)
 	}
-	return false
+	r.mu.Unlock()
+	if tx == nil {
+		return false
+	}
+	return tx.OnCancel(func(req *sip.Request) {
+		r.mu.Lock()
+		var f sip.FnTxCancel
+		if i < len(r.onCancel) {
+			f = r.onCancel[i]
+		}
+		r.mu.Unlock()
+		if f != nil {
+			f(req)
+		}
+	})
 }
 
 var _ sip.ServerTransaction = (*releasableTx)(nil)

@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -128,5 +130,53 @@ func TestTransactionStoreShards(t *testing.T) {
 	}
 	if store.drop("missing") {
 		t.Error("drop of a missing key = true")
+	}
+}
+
+type nopConn struct{}
+
+func (nopConn) LocalAddr() net.Addr    { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5060} }
+func (nopConn) WriteMsg(Message) error { return nil }
+func (nopConn) Ref(int) int            { return 1 }
+func (nopConn) TryClose() (int, error) { return 0, nil }
+func (nopConn) Close() error           { return nil }
+
+// TestTerminatedInviteTxStopsTimerM: terminating an INVITE client
+// transaction in the Accepted state (the dialog's BYE does) stops Timer M,
+// whose function otherwise keeps the transaction, its messages and the
+// dialog's retransmission callback reachable for 32 s.
+func TestTerminatedInviteTxStopsTimerM(t *testing.T) {
+	raw := "INVITE sip:bob@127.0.0.1 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-timer-m\r\n" +
+		"From: <sip:alice@127.0.0.1>;tag=a\r\n" +
+		"To: <sip:bob@127.0.0.1>\r\n" +
+		"Call-ID: timer-m\r\n" +
+		"CSeq: 1 INVITE\r\n" +
+		"Content-Length: 0\r\n\r\n"
+	msg, err := ParseMessage([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := msg.(*Request)
+	tx := NewClientTx("timer-m", req, nopConn{}, slog.Default())
+	if err := tx.Init(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range tx.Responses() {
+		}
+	}()
+	tx.Receive(NewResponseFromRequest(req, 200, "OK", nil))
+	tx.mu.Lock()
+	armed := tx.timer_m != nil
+	tx.mu.Unlock()
+	if !armed {
+		t.Fatal("no Timer M after the 2xx: the test no longer reaches the Accepted state")
+	}
+	tx.Terminate()
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.timer_m != nil {
+		t.Fatal("Timer M still armed after Terminate")
 	}
 }

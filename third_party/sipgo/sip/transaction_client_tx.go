@@ -243,6 +243,14 @@ func (tx *ClientTx) delete(err error) bool {
 		tx.timer_d.Stop()
 		tx.timer_d = nil
 	}
+	// gopbx patch: Timer M too. A terminated INVITE transaction (the
+	// dialog's BYE terminates it) otherwise stays referenced by the runtime's
+	// timer for the rest of its 32 s, and with it the request, the 2xx and
+	// the retransmission callback's whole dialog session.
+	if tx.timer_m != nil {
+		tx.timer_m.Stop()
+		tx.timer_m = nil
+	}
 	tx.mu.Unlock()
 	// Maybe there is better way
 	if onterm != nil {

@@ -257,6 +257,11 @@ func (tx *ServerTx) delete(err error) bool {
 		tx.timer_1xx.Stop()
 		tx.timer_1xx = nil
 	}
+	// gopbx patch: Timer L too (see ClientTx.delete's Timer M).
+	if tx.timer_l != nil {
+		tx.timer_l.Stop()
+		tx.timer_l = nil
+	}
 
 	key := tx.key
 	onterm := tx.onTerminate
