@@ -1,0 +1,5 @@
+//go:build !linux
+
+package gctune
+
+func physicalMemory() uint64 { return 0 }
