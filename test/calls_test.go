@@ -414,6 +414,24 @@ func TestCallCalleeHangsUp(t *testing.T) {
 		LastApp: "Dial", LastData: "PJSIP/byebob,10", Disposition: "ANSWERED", MinBillSec: 1, From: placed, To: time.Now()})
 }
 
+// The callee sends its 200 again after the ACK (its view: the ACK was
+// lost): gopbx's outgoing leg must ACK it again (RFC 3261 13.2.2.4), or
+// the callee's scenario fails waiting for the second ACK.
+func TestCallCalleeRetransmits200(t *testing.T) {
+	t.Parallel()
+	n := newCallNet(83)
+	pbx := startCallsPBX(t, n)
+	bob := startCallee(t, harness.IP(t, n.bob), "uas_answer_reack")
+	r := placeCall(t, pbx, harness.IP(t, n.alice), "uac_call", "100", "-d", "1500")
+	requireSIPpOK(t, "caller alice", r)
+	rb := finishCallee(bob, r.OK())
+	requireSIPpOK(t, "callee bob (sends its 200 twice)", rb)
+	if acks := strings.Count(rb.Messages, "ACK sip:"); acks < 2 {
+		t.Errorf("bob got %d ACKs, want one per 200 (2):\n%s", acks, sipFlow(rb.Messages))
+	}
+	waitCallsGone(t, pbx)
+}
+
 // Dial(PJSIP/slowbob&PJSIP/bob): both ring, bob answers and is bridged,
 // slowbob gets CANCEL.
 func TestCallParallelDial(t *testing.T) {

@@ -408,18 +408,31 @@ func (s *DialogClientSession) WriteAck(ctx context.Context, ack *sip.Request) er
 	}
 	// Snapshot the fully routed ACK once; Clone pins the current destination.
 	// Replay fresh copies without rebuilding dialog headers to avoid races and header accumulation.
-	ackTemplate := ack.Clone()
+	//
+	// gopbx patch: the snapshot is taken when a retransmitted 2xx first
+	// asks for it (rarely), not for every call: the mutex keeps that
+	// clone from reading the ACK while the first write still uses it.
+	var ackMu sync.Mutex
+	var ackTemplate *sip.Request
 	s.inviteTx.OnRetransmission(func(r *sip.Response) {
 		// Detect retransmission
 		if r.StatusCode != 200 {
 			return
 		}
 
-		if err := s.UA.Client.WriteRequest(ackTemplate.Clone(), s.requestValidate); err != nil {
+		ackMu.Lock()
+		if ackTemplate == nil {
+			ackTemplate = ack.Clone()
+		}
+		again := ackTemplate.Clone()
+		ackMu.Unlock()
+		if err := s.UA.Client.WriteRequest(again, s.requestValidate); err != nil {
 			s.endWithCause(fmt.Errorf("ACK retransmission failed: %w", err))
 		}
 	})
 
+	ackMu.Lock()
+	defer ackMu.Unlock()
 	if err := s.UA.Client.WriteRequest(ack, s.requestValidate); err != nil {
 		// Make sure we close our error
 		// s.Close()
