@@ -14,7 +14,6 @@ import (
 	"github.com/gopbx/gopbx/internal/dtmf"
 	"github.com/gopbx/gopbx/internal/endpoint"
 	"github.com/gopbx/gopbx/internal/media"
-	"github.com/gopbx/gopbx/internal/sipserver"
 )
 
 // SetMedia turns on anchored media: calls get RTP sessions from m unless
@@ -28,10 +27,10 @@ func (d *Driver) anchors(ep *endpoint.Endpoint) bool {
 
 // mediaAddrs picks the address to bind RTP on (the one SIP used, so tests
 // and multi-homed hosts stay apart) and the one to write into SDP.
-func mediaAddrs(local, remote string) (bind, advertise netip.Addr) {
+func (d *Driver) mediaAddrs(local, remote string) (bind, advertise netip.Addr) {
 	host, _, _ := net.SplitHostPort(local)
 	bind, _ = netip.ParseAddr(host)
-	adv, _ := sipserver.Advertised(local, remote)
+	adv, _ := d.srv.LocalAdvertised(local, remote)
 	advertise, _ = netip.ParseAddr(adv)
 	if !bind.IsValid() {
 		bind = netip.IPv4Unspecified()
@@ -45,7 +44,7 @@ func mediaAddrs(local, remote string) (bind, advertise netip.Addr) {
 // newStream opens the media of leg l towards ep.
 func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) (*media.Stream, error) {
 	m := d.media.Load()
-	bind, adv := mediaAddrs(local, remote)
+	bind, adv := d.mediaAddrs(local, remote)
 	if ext, ok := d.srv.MediaAddress(local, remote); ok {
 		adv = ext // behind NAT: externip / external_media_address
 	}

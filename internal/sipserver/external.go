@@ -71,7 +71,7 @@ func (s *Server) externalFor(local, remote string) (External, bool) {
 // outside the listener's local networks gets the external signalling
 // address (and its port, or the listener's).
 func (s *Server) Advertised(local, remote string) (string, int) {
-	host, port := Advertised(local, remote)
+	host, port := s.routes.advertised(local, remote)
 	ext, ok := s.externalFor(local, remote)
 	if !ok || ext.Signaling == "" {
 		return host, port
@@ -84,6 +84,12 @@ func (s *Server) Advertised(local, remote string) (string, int) {
 		port = n
 	}
 	return eh, port
+}
+
+// LocalAdvertised is the package Advertised, with the wildcard case
+// cached: the address of this host itself, without external addresses.
+func (s *Server) LocalAdvertised(local, remote string) (string, int) {
+	return s.routes.advertised(local, remote)
 }
 
 // MediaAddress is the address to write in SDP for a peer at remote reached

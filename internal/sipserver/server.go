@@ -62,6 +62,7 @@ type Server struct {
 	ackClaim func(*sip.Request) bool // see ClaimACK
 	tracer   *tracer
 	clients  sync.Map // ClientFor's clients by key
+	routes   *sourceRoutes
 
 	mu        sync.Mutex
 	closers   []func() error
@@ -126,6 +127,7 @@ func New(opts Options) (*Server, error) {
 		udpConns: make(map[string]net.PacketConn),
 		tlsConfs: make(map[string]*atomic.Pointer[tls.Config]),
 		tasks:    gopool.New(0),
+		routes:   newSourceRoutes(),
 	}
 	if !opts.NoFastPath {
 		s.fast = newFastPath(s)

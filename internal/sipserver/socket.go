@@ -37,6 +37,7 @@ func listenUDP(ctx context.Context, network, addr string, buf int) (net.PacketCo
 // leaving socket local ("ip:port") towards remote: the socket's own IP, or
 // for a wildcard socket the source IP the kernel routes remote from (found
 // with an unconnected-then-connected UDP socket; no packet is sent).
+// Server.Advertised and Server.LocalAdvertised cache the wildcard case.
 func Advertised(local, remote string) (string, int) {
 	h, p, err := net.SplitHostPort(local)
 	if err != nil {
@@ -47,11 +48,6 @@ func Advertised(local, remote string) (string, int) {
 	if ip != nil && !ip.IsUnspecified() {
 		return h, port
 	}
-	c, err := net.Dial("udp", remote)
-	if err != nil {
-		return "", port
-	}
-	defer c.Close()
-	src, _, _ := net.SplitHostPort(c.LocalAddr().String())
+	src, _ := kernelSource(remote)
 	return src, port
 }
