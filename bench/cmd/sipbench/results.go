@@ -323,7 +323,8 @@ func newResults(b *bench) *results {
 	m.Gopbx = strings.TrimSpace(cmdOutput(b.gopbx, "-version"))
 	m.Commit = strings.TrimSpace(cmdOutputIn(b.root, "git", "describe", "--always", "--dirty"))
 	r.Notes = append(r.Notes,
-		"SIPp runs with -buff_size 4194304; gopbx sets 4 MiB SO_RCVBUF/SO_SNDBUF itself; Kamailio's receive buffer probe may go to 4 MiB (maxbuffer in bench/kamailio/registrar.cfg).")
+		"SIPp runs with -buff_size 4194304; gopbx sets 4 MiB SO_RCVBUF/SO_SNDBUF itself; Kamailio's receive buffer probe may go to 4 MiB (maxbuffer in bench/kamailio/registrar.cfg).",
+		fmt.Sprintf("gopbx anchors the media of the B2BUA calls (SIPp's SDP): its rtp.conf for them is rtpstart=%d, rtpend=%d. The default 10000-20000 holds 2,500 such calls on one address (two port pairs each), and at 2,000 calls/s of 1 s the calls up plus those being set up outgrew it: gopbx answered 503 (\"no free port\"), as Asterisk would with the same range.", callRTPStart, callRTPEnd))
 	return r
 }
 

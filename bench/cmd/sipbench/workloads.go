@@ -382,6 +382,13 @@ contact=sip:callee@%s:%d
 	return b.String()
 }
 
+// The RTP range of the SIPp call loads (see the note in results.go): the
+// media loads' (mediaRange), room for 12,500 anchored calls.
+const (
+	callRTPStart = 10000
+	callRTPEnd   = 60000
+)
+
 func startGopbx(b *bench, s *server, w workload, dir string) (*proc, error) {
 	conf := filepath.Join(dir, "conf")
 	data := filepath.Join(dir, "data")
@@ -400,6 +407,10 @@ func startGopbx(b *bench, s *server, w workload, dir string) (*proc, error) {
 		return nil, err
 	}
 	if w.UASScenario != "" {
+		rtp := fmt.Sprintf("; written by bench/cmd/sipbench\n[general]\nrtpstart=%d\nrtpend=%d\n", callRTPStart, callRTPEnd)
+		if err := os.WriteFile(filepath.Join(conf, "rtp.conf"), []byte(rtp), 0o644); err != nil {
+			return nil, err
+		}
 		ext := fmt.Sprintf("; gopbx benchmark dialplan, written by bench/cmd/sipbench\n[bench]\nexten => %s,1,Dial(PJSIP/callee,10)\n same => n,Hangup()\n", w.Service)
 		if err := os.WriteFile(filepath.Join(conf, "extensions.conf"), []byte(ext), 0o644); err != nil {
 			return nil, err
