@@ -282,7 +282,9 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	}
 
 	rtx := &releasableTx{tx: r.Tx}
-	ds, err := d.uaFor(r.LocalAddr(), r.Source(), r.Transport()).ReadInvite(r.Request, rtx)
+	ua := d.uaFor(r.LocalAddr(), r.Source(), r.Transport())
+	ua.InviteOwned = r.OwnsRequest() // no clone of the INVITE for its To tag
+	ds, err := ua.ReadInvite(r.Request, rtx)
 	if err != nil {
 		if l.media != nil {
 			l.media.Close()

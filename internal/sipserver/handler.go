@@ -54,6 +54,15 @@ func (r *Request) ForceRport() { r.forceRport = true }
 // (through the transaction, as sipgo's dialog sessions do).
 func (r *Request) SetResponded() { r.responded = true }
 
+// OwnsRequest reports whether nothing but the handler reads the request:
+// true for the UDP fast path's INVITEs, whose transaction never touches
+// the request after its creation (sipgo's transactions may, e.g. for an
+// automatic 100 Trying), so the handler may change it in place.
+func (r *Request) OwnsRequest() bool {
+	_, ok := r.Tx.(*inviteTx)
+	return ok
+}
+
 // Responded reports whether a final response has been sent.
 func (r *Request) Responded() bool { return r.responded }
 

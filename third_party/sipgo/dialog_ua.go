@@ -19,6 +19,11 @@ type DialogUA struct {
 
 	// RewriteContact sends request on source IP instead Contact. Should be used when behind NAT.
 	RewriteContact bool
+
+	// InviteOwned tells ReadInvite that no transaction reads the INVITE
+	// (the caller's own UDP transaction never does): the dialog's To tag
+	// is added to it in place instead of to a clone. gopbx patch.
+	InviteOwned bool
 }
 
 func (c *DialogUA) ReadInvite(inviteRequest *sip.Request, tx sip.ServerTransaction) (*DialogServerSession, error) {
@@ -37,7 +42,10 @@ func (c *DialogUA) ReadInvite(inviteRequest *sip.Request, tx sip.ServerTransacti
 		return nil, fmt.Errorf("generating dialog to tag failed: %w", err)
 	}
 	// As we are modifying request we need to perform shallow clone to avoid transaction races
-	inviteReq := inviteRequest.Clone()
+	inviteReq := inviteRequest
+	if !c.InviteOwned {
+		inviteReq = inviteRequest.Clone()
+	}
 	to := inviteReq.To()
 	if to == nil {
 		return nil, fmt.Errorf("no To header present")
