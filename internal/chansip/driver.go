@@ -225,7 +225,8 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 	if u, err := url.PathUnescape(exten); err == nil {
 		exten = u // %31%30%30 dials 100, as Asterisk decodes the Request-URI user
 	}
-	if err := checkOffer(r.Request); err != nil {
+	offer, err := checkOffer(r.Request)
+	if err != nil {
 		r.Log.Warn("invite refused: unusable offer", "error", err)
 		r.Respond(488, "Not Acceptable Here")
 		return
@@ -261,7 +262,11 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 			return
 		}
 		if len(r.Body()) > 0 {
-			if _, err := st.AcceptOffer(r.Body()); err != nil {
+			err := media.ErrNoAudio
+			if offer != nil {
+				_, err = st.AcceptOfferDesc(offer)
+			}
+			if err != nil {
 				st.Close()
 				r.Log.Warn("invite refused: no common codec", "error", err)
 				r.Respond(488, "Not Acceptable Here")
@@ -598,22 +603,26 @@ func wrap(format string, args ...any) error { return fmt.Errorf("chansip: "+form
 
 // checkOffer refuses an INVITE whose session description cannot be used:
 // an SDP body that does not parse or offers no media (RFC 3264 §5).
-func checkOffer(req *sip.Request) error {
+func checkOffer(req *sip.Request) (*media.Desc, error) {
 	body := req.Body()
 	if len(body) == 0 {
-		return nil // offerless INVITE: the offer comes in our 200
+		return nil, nil // offerless INVITE: the offer comes in our 200
 	}
 	if ct := req.GetHeader("Content-Type"); ct != nil && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct.Value())), "application/sdp") {
-		return nil // validate already answered 415 for other types
+		return nil, nil // validate already answered 415 for other types
 	}
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(string(body)); err != nil {
-		return fmt.Errorf("chansip: sdp: %w", err)
+		return nil, fmt.Errorf("chansip: sdp: %w", err)
 	}
 	if len(sd.MediaDescriptions) == 0 {
-		return errors.New("chansip: sdp offers no media")
+		return nil, errors.New("chansip: sdp offers no media")
 	}
-	return nil
+	// The audio stream for an anchored call, parsed once: nil when there
+	// is none (a direct-media call passes any media through; an anchored
+	// one is refused with 488 when it comes to AcceptOffer).
+	d, _ := media.DescOf(&sd)
+	return d, nil
 }
 
 func (d *Driver) epCounter(ep *endpoint.Endpoint) *atomic.Int64 {

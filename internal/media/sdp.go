@@ -50,6 +50,12 @@ func ParseSDP(b []byte) (*Desc, error) {
 	if err := sd.UnmarshalString(string(b)); err != nil {
 		return nil, fmt.Errorf("media: sdp: %w", err)
 	}
+	return DescOf(&sd)
+}
+
+// DescOf reads the first audio stream of a parsed session description
+// (for a caller that has parsed it already: parsing is most of the cost).
+func DescOf(sd *sdp.SessionDescription) (*Desc, error) {
 	var sessAddr netip.Addr
 	if sd.ConnectionInformation != nil && sd.ConnectionInformation.Address != nil {
 		sessAddr, _ = netip.ParseAddr(sd.ConnectionInformation.Address.Address)

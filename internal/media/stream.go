@@ -157,6 +157,12 @@ func (s *Stream) AcceptOffer(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.AcceptOfferDesc(d)
+}
+
+// AcceptOfferDesc is AcceptOffer of an offer parsed already (ParseSDP,
+// DescOf).
+func (s *Stream) AcceptOfferDesc(d *Desc) ([]byte, error) {
 	s.takeBack() // the new terms may need the packets (hold, codec, address)
 	s.kfailed.Store(false)
 	pick, pt := s.pickCodec(d)
