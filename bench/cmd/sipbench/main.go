@@ -554,7 +554,8 @@ func (b *bench) step(w workload, s *server, rate int, dur time.Duration, tag str
 	}
 
 	r := &runResult{
-		Target: rate, Duration: dur.Seconds(), Calls: calls,
+		Refused: sippRefusals(filepath.Join(dir, "errors.log")),
+		Target:  rate, Duration: dur.Seconds(), Calls: calls,
 		Successful: sr.Successful, Failed: sr.Failed, Retrans: sr.Retrans,
 		SIPpExit: sr.ExitCode, SIPpKilled: sr.Killed,
 		Elapsed:       sr.Elapsed.Seconds(),
@@ -666,6 +667,9 @@ func (r *runResult) judge() {
 		if u := r.UsrlocDB; u != nil && u.FailedWrites > 0 {
 			// kamailio-db: usrloc's write failed, the registrar answered 500.
 			c = append(c, fmt.Sprintf("%d SQLite writes of usrloc failed (%s)", u.FailedWrites, dbErrorCause(u.FirstError)))
+		}
+		if len(r.Refused) > 0 {
+			c = append(c, "the server refused calls: "+refusalText(r.Refused))
 		}
 		if r.ServerDrops > 0 {
 			c = append(c, fmt.Sprintf("server socket dropped %d datagrams", r.ServerDrops))

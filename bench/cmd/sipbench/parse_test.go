@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +94,28 @@ func TestJudge(t *testing.T) {
 	r.judge()
 	if r.Clean || !strings.Contains(r.Limit, "server socket dropped 12") {
 		t.Fatalf("slow run: %+v", r)
+	}
+}
+
+func TestSIPpRefusals(t *testing.T) {
+	dir := t.TempDir()
+	log := "The following events occurred:\n" +
+		"2026-11-28\t05:14:07.900575\t1795842847.900575: Aborting call on unexpected message for Call-Id '1-7951@127.0.91.2': while expecting '100' (index 1), received 'SIP/2.0 503 Service Unavailable\nVia: SIP/2.0/UDP 127.0.91.2:5070\n\n'" +
+		"2026-11-28\t05:14:07.902829\t1795842847.902829: Aborting call on unexpected message for Call-Id '2-7951@127.0.91.2': while expecting '100' (index 1), received 'SIP/2.0 503 Service Unavailable\nVia: SIP/2.0/UDP 127.0.91.2:5070\n\n'" +
+		"2026-11-28\t05:14:08.000000\t1795842848.000000: Aborting call on unexpected message for Call-Id '3-7951@127.0.91.2': while expecting '200' (index 2), received 'SIP/2.0 180 Ringing\nVia: x\n\n'" +
+		"2026-11-28\t05:14:08.100000\t1795842848.100000: Aborting call on unexpected message for Call-Id '4-7951@127.0.91.2': while expecting '100' (index 1), received 'SIP/2.0 486 Busy Here\nVia: x\n\n'"
+	p := filepath.Join(dir, "errors.log")
+	if err := os.WriteFile(p, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := sippRefusals(p)
+	if got["503 Service Unavailable"] != 2 || got["486 Busy Here"] != 1 || len(got) != 2 {
+		t.Fatalf("refusals = %v", got)
+	}
+	if s := refusalText(got); s != "503 Service Unavailable ×2, 486 Busy Here ×1" {
+		t.Errorf("refusalText = %q", s)
+	}
+	if sippRefusals(filepath.Join(dir, "none")) != nil {
+		t.Error("a missing errors.log gave refusals")
 	}
 }

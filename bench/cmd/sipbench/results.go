@@ -28,27 +28,30 @@ type runResult struct {
 	Elapsed    float64 `json:"elapsed_s"` // SIPp start to last statistics line
 	Achieved   float64 `json:"achieved_per_s"`
 
-	ServerCPU     float64  `json:"server_cpu_s"`
-	ServerCPUPct  float64  `json:"server_cpu_pct"` // of one core, over the SIPp run
-	CPUmsPerOp    float64  `json:"server_cpu_ms_per_op"`
-	SIPpCPU       float64  `json:"sipp_cpu_s"`
-	SIPpCPUPct    float64  `json:"sipp_cpu_pct"` // both SIPp processes for calls
-	UASCPUPct     float64  `json:"sipp_uas_cpu_pct,omitempty"`
-	UASFailed     int64    `json:"sipp_uas_failed,omitempty"`
-	UASDrops      int64    `json:"sipp_uas_udp_drops,omitempty"`
-	SelfCPUPct    float64  `json:"sipbench_cpu_pct"`
-	OtherCPUPct   float64  `json:"other_cpu_pct"` // other user-space processes on the host
-	KernelCPUPct  float64  `json:"kernel_threads_cpu_pct"`
-	MachineCPUPct float64  `json:"machine_cpu_pct"` // all of the above, % of one core
-	ServerProcs   int      `json:"server_processes"`
-	PeakRSSMB     float64  `json:"peak_rss_mb"` // sum of VmHWM over the server's processes
-	PSSMB         float64  `json:"pss_mb"`      // sum of PSS at the end of the run
-	ServerDrops   int64    `json:"server_udp_drops"`
-	SIPpDrops     int64    `json:"sipp_udp_drops"`
-	ServerRxQueue int64    `json:"server_rx_queue_max_bytes"`
-	HostRcvbufErr int64    `json:"host_udp_rcvbuf_errors"`
-	ServerAlive   bool     `json:"server_alive"`
-	RTT           rttStats `json:"response_ms"`
+	ServerCPU     float64 `json:"server_cpu_s"`
+	ServerCPUPct  float64 `json:"server_cpu_pct"` // of one core, over the SIPp run
+	CPUmsPerOp    float64 `json:"server_cpu_ms_per_op"`
+	SIPpCPU       float64 `json:"sipp_cpu_s"`
+	SIPpCPUPct    float64 `json:"sipp_cpu_pct"` // both SIPp processes for calls
+	UASCPUPct     float64 `json:"sipp_uas_cpu_pct,omitempty"`
+	UASFailed     int64   `json:"sipp_uas_failed,omitempty"`
+	UASDrops      int64   `json:"sipp_uas_udp_drops,omitempty"`
+	SelfCPUPct    float64 `json:"sipbench_cpu_pct"`
+	OtherCPUPct   float64 `json:"other_cpu_pct"` // other user-space processes on the host
+	KernelCPUPct  float64 `json:"kernel_threads_cpu_pct"`
+	MachineCPUPct float64 `json:"machine_cpu_pct"` // all of the above, % of one core
+	ServerProcs   int     `json:"server_processes"`
+	PeakRSSMB     float64 `json:"peak_rss_mb"` // sum of VmHWM over the server's processes
+	PSSMB         float64 `json:"pss_mb"`      // sum of PSS at the end of the run
+	ServerDrops   int64   `json:"server_udp_drops"`
+	// Refused counts the error responses SIPp aborted calls on, by status
+	// line (its errors.log), e.g. "503 Service Unavailable".
+	Refused       map[string]int `json:"server_refusals,omitempty"`
+	SIPpDrops     int64          `json:"sipp_udp_drops"`
+	ServerRxQueue int64          `json:"server_rx_queue_max_bytes"`
+	HostRcvbufErr int64          `json:"host_udp_rcvbuf_errors"`
+	ServerAlive   bool           `json:"server_alive"`
+	RTT           rttStats       `json:"response_ms"`
 	// UsrlocDB is what kamailio-db left in its SQLite file and log.
 	UsrlocDB *usrlocDB `json:"usrloc_db,omitempty"`
 

@@ -229,3 +229,52 @@ func summarise(v []float64) rttStats {
 	}
 	return rttStats{N: len(v), Mean: sum / float64(len(v)), P50: q(0.50), P95: q(0.95), P99: q(0.99), Max: v[len(v)-1]}
 }
+
+// sippRefusals counts, by status line, the responses SIPp aborted calls on
+// ("Aborting call on unexpected message ... received 'SIP/2.0 503 Service
+// Unavailable"): the server refusing calls, which a failure count alone
+// does not tell from timeouts.
+func sippRefusals(path string) map[string]int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	const mark = "received 'SIP/2.0 "
+	var m map[string]int
+	for rest := string(b); ; {
+		i := strings.Index(rest, mark)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(mark):]
+		line, _, _ := strings.Cut(rest, "\n")
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] < '3' || line[0] > '6' {
+			continue // provisional or 2xx out of order: not a refusal
+		}
+		if m == nil {
+			m = map[string]int{}
+		}
+		m[line]++
+	}
+	return m
+}
+
+// refusalText is "503 Service Unavailable ×12, 486 Busy Here ×1", most
+// frequent first.
+func refusalText(m map[string]int) string {
+	type kv struct {
+		k string
+		n int
+	}
+	var all []kv
+	for k, n := range m {
+		all = append(all, kv{k, n})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || all[i].n == all[j].n && all[i].k < all[j].k })
+	parts := make([]string, len(all))
+	for i, e := range all {
+		parts[i] = fmt.Sprintf("%s ×%d", e.k, e.n)
+	}
+	return strings.Join(parts, ", ")
+}
