@@ -14,6 +14,7 @@
 //	invite_rate = 50         ; new INVITEs per second per source IP (0: no limit)
 //	ban_ignore = 10.0.0.0/8, 192.168.1.7   ; never banned nor rate limited
 //	drop_scanners = yes      ; drop friendly-scanner, sipvicious, ... silently
+//	overload_wait = 1000     ; ms a new INVITE may wait inside gopbx before it gets 503 (0: never)
 //
 // Loopback is not exempt by default: the integration tests ban 127.0.x.y.
 package security

@@ -20,6 +20,7 @@ const (
 	EventRateLimited   = "RateLimited"
 	EventScanner       = "ScannerDropped"
 	EventUnknownCaller = "UnknownCaller"
+	EventOverloaded    = "Overloaded"
 )
 
 // Event is one refusal, logged as a structured security event.
@@ -360,6 +361,8 @@ func message(kind string) string {
 		return "security: scanner dropped"
 	case EventUnknownCaller:
 		return "security: unknown caller refused"
+	case EventOverloaded:
+		return "overload: new call refused, gopbx is behind"
 	}
 	return "security: request refused"
 }

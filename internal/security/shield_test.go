@@ -190,22 +190,30 @@ func TestScanner(t *testing.T) {
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	cfg, _, err := Load(dir)
-	if err != nil || cfg.BanAfter != 5 || cfg.BanWindow != time.Minute || cfg.BanTime != 10*time.Minute || cfg.InviteRate != 50 || !cfg.DropScanners {
+	if err != nil || cfg.BanAfter != 5 || cfg.BanWindow != time.Minute || cfg.BanTime != 10*time.Minute || cfg.InviteRate != 50 || !cfg.DropScanners || cfg.OverloadWait != time.Second {
 		t.Fatalf("defaults without gopbx.conf: %+v %v", cfg, err)
 	}
-	os.WriteFile(filepath.Join(dir, FileName), []byte("[security]\nban_after_failures=3\nban_window=30\nban_time=20\ninvite_rate=5\nban_ignore=10.0.0.0/8, 192.0.2.1\ndrop_scanners=no\nbogus=1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, FileName), []byte("[security]\nban_after_failures=3\nban_window=30\nban_time=20\ninvite_rate=5\nban_ignore=10.0.0.0/8, 192.0.2.1\ndrop_scanners=no\noverload_wait=0\nbogus=1\n"), 0o644)
 	cfg, warns, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.BanAfter != 3 || cfg.BanWindow != 30*time.Second || cfg.BanTime != 20*time.Second || cfg.InviteRate != 5 || cfg.DropScanners || len(cfg.Ignore) != 2 {
+	if cfg.BanAfter != 3 || cfg.BanWindow != 30*time.Second || cfg.BanTime != 20*time.Second || cfg.InviteRate != 5 || cfg.DropScanners || len(cfg.Ignore) != 2 || cfg.OverloadWait != 0 {
 		t.Fatalf("%+v", cfg)
 	}
-	if len(warns) != 1 || !strings.Contains(warns[0].Error(), "gopbx.conf:8") {
+	if len(warns) != 1 || !strings.Contains(warns[0].Error(), "gopbx.conf:9") {
 		t.Fatalf("warnings = %v", warns)
 	}
 	os.WriteFile(filepath.Join(dir, FileName), []byte("[security]\nban_time=soon\n"), 0o644)
 	if _, _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "gopbx.conf:2") {
 		t.Fatalf("bad value: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, FileName), []byte("[security]\noverload_wait=100\n"), 0o644)
+	if cfg, _, err := Load(dir); err != nil || cfg.OverloadWait != 100*time.Millisecond {
+		t.Fatalf("overload_wait=100: %v %v", cfg.OverloadWait, err)
+	}
+	os.WriteFile(filepath.Join(dir, FileName), []byte("[security]\n\noverload_wait=-5\n"), 0o644)
+	if _, _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "gopbx.conf:3") {
+		t.Fatalf("overload_wait=-5: %v", err)
 	}
 }

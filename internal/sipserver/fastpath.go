@@ -49,6 +49,7 @@ type fastJob struct {
 	from net.Addr
 	pc   net.PacketConn
 	ack  *sip.Request // an ACK parsed and claimed by the read hook
+	at   int64        // unix ns of the read (Request.Waited)
 }
 
 type fastPath struct {
@@ -189,8 +190,12 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 		*bp = append((*bp)[:0], data...)
 	}
 	buf := *bp
+	at := info.ReadAt // the kernel's receive time, when the socket gives it
+	if at == 0 {
+		at = time.Now().UnixNano()
+	}
 	select {
-	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, pc: pc, ack: ack}:
+	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, pc: pc, ack: ack, at: at}:
 	default:
 		s.dropped.Add(1)
 		*bp = buf
@@ -271,7 +276,7 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 		f.write(job.pc, cached, job.from, req)
 		return
 	}
-	r := &Request{Request: req, srv: s, local: job.pc.LocalAddr().String()}
+	r := &Request{Request: req, srv: s, local: job.pc.LocalAddr().String(), readAt: job.at}
 	r.Log = s.requestLog(req, src)
 	var finished atomic.Bool
 	r.reply = func(res *sip.Response) error {
@@ -315,7 +320,7 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 		tx.retransmitted()
 		return
 	}
-	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.pc.LocalAddr().String()}
+	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.pc.LocalAddr().String(), readAt: job.at}
 	r.Log = f.s.requestLog(req, src)
 	r.stateless = func(res *sip.Response) error {
 		dst := job.from

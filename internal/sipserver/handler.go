@@ -3,6 +3,7 @@ package sipserver
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -32,6 +33,19 @@ type Request struct {
 	reply      func(*sip.Response) error // fast path: write from the socket directly
 	stateless  func(*sip.Response) error // fast-path INVITE: the write DetachTx leaves
 	local      string                    // our socket's address
+	readAt     int64                     // unix ns the fast path read the datagram; 0 elsewhere
+}
+
+// Waited is how long the request waited inside gopbx between the arrival
+// of its datagram and now: the socket's receive queue (from the kernel's
+// timestamp), the fast path's queue and the wait for a goroutine to run
+// it, which all grow when the CPUs cannot keep up. 0 for requests that did
+// not come through the UDP fast path.
+func (r *Request) Waited() time.Duration {
+	if r.readAt == 0 {
+		return 0
+	}
+	return time.Duration(time.Now().UnixNano() - r.readAt)
 }
 
 // LocalAddr is the address of our socket the request arrived on

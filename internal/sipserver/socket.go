@@ -23,6 +23,10 @@ func listenUDP(ctx context.Context, network, addr string, buf int) (net.PacketCo
 				if e := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUFFORCE, buf); e != nil {
 					syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, buf)
 				}
+				// The kernel's receive time of each datagram, so that
+				// Request.Waited counts the time in this queue too (4 MiB
+				// is seconds of INVITEs when the CPUs fall behind).
+				setTimestamps(fd)
 			})
 			if err != nil {
 				return err
@@ -50,4 +54,10 @@ func Advertised(local, remote string) (string, int) {
 	}
 	src, _ := kernelSource(remote)
 	return src, port
+}
+
+// setTimestamps turns on SO_TIMESTAMPNS: sipgo's UDP reader (patched) then
+// hands each datagram's kernel receive time to the read hook.
+func setTimestamps(fd uintptr) {
+	syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
 }

@@ -42,6 +42,9 @@ type TransportReadProps struct {
 	Transport  string
 	LocalAddr  net.Addr
 	RemoteAddr net.Addr
+	// ReadAt is when the kernel received the datagram (unix ns), from
+	// SO_TIMESTAMPNS when the socket has it on; 0 otherwise. gopbx patch.
+	ReadAt int64
 }
 
 // TransportReadFilter can inspect or replace raw bytes before SIP parsing.

@@ -142,8 +142,33 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 		t.pool.deleteExactN(addrs, conn)
 	}()
 
+	// gopbx patch: with SO_TIMESTAMPNS on the socket, each datagram comes
+	// with the kernel's receive time, so the read filter can tell how long
+	// it waited in the socket's queue (overload control).
+	uc, _ := conn.PacketConn.(*net.UDPConn)
+	var oob []byte
+	if uc != nil && timestampsOn(uc) {
+		oob = make([]byte, 64)
+	}
 	for {
-		num, raddr, err := conn.ReadFrom(buf)
+		var num int
+		var raddr net.Addr
+		var readAt int64
+		var err error
+		if oob != nil {
+			var oobn int
+			var ua *net.UDPAddr
+			num, oobn, _, ua, err = uc.ReadMsgUDP(buf, oob)
+			if err == nil {
+				raddr = ua
+				readAt = kernelTimestamp(oob[:oobn])
+				if SIPDebug {
+					logSIPRead("UDP", uc.LocalAddr().String(), raddr.String(), buf[:num])
+				}
+			}
+		} else {
+			num, raddr, err = conn.ReadFrom(buf)
+		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				t.log.Debug("Read connection closed", "laddr", laddr, "error", err)
@@ -167,6 +192,7 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 				Transport:  t.Network(),
 				LocalAddr:  conn.LocalAddr(),
 				RemoteAddr: raddr,
+				ReadAt:     readAt,
 			}, data)
 			if err != nil {
 				t.log.Error("Read filter error", "laddr", laddr, "raddr", rastr, "error", err)

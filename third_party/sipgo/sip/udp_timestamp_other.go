@@ -1,0 +1,9 @@
+//go:build !linux
+
+package sip
+
+import "net"
+
+func timestampsOn(*net.UDPConn) bool { return false }
+
+func kernelTimestamp([]byte) int64 { return 0 }
