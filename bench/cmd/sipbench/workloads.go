@@ -121,7 +121,7 @@ var workloads = []workload{
 		UASScenario:   "call_uas.xml",
 		Service:       "100",
 		Hold:          time.Second,
-		Steps:         []int{500, 1000, 1500, 2000, 3000, 4000},
+		Steps:         []int{500, 1000, 1500, 2000, 2500, 3000, 4000},
 		QuickSteps:    []int{50, 200},
 		Duration:      8 * time.Second,
 		QuickDuration: 3 * time.Second,
