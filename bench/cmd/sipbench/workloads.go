@@ -115,7 +115,7 @@ var workloads = []workload{
 		// directly (no 180: see research/test-peers.md), 1 s hold, BYE from
 		// the caller. Kamailio is no B2BUA: its call figure is proxy-calls.
 		Name:          "b2bua-calls",
-		Title:         "B2BUA calls INVITE...BYE, 1 s hold, signalling only",
+		Title:         "B2BUA calls INVITE...BYE, 1 s hold, no RTP sent (gopbx anchors the media: two RTP port pairs per call)",
 		Op:            "call",
 		Scenario:      "call_uac.xml",
 		UASScenario:   "call_uas.xml",
