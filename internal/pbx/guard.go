@@ -182,12 +182,12 @@ func (g *guard) Admit(r *sipserver.Request) bool {
 		}
 	}
 	if r.Method == sip.INVITE && !hasToTag(r) {
-		// Overload: a new call that waited this long for the CPUs would
-		// make everything later still (the caller's retransmissions come
-		// at 500 ms); refusing it costs a fraction of taking it, so the
-		// calls gopbx does take stay clean (RFC 7339's motive, answered
-		// the way Asterisk answers maxload: 503). Sources in ban_ignore
-		// are not exempt: this protects the server, not from the source.
+		// Overload: a new call that waited this long for the CPUs is
+		// stale (its caller has retransmitted it) and taking it would
+		// delay everything after it further; refusing costs a fraction
+		// of a call (RFC 7339's motive, answered the way Asterisk answers
+		// maxload: 503). Sources in ban_ignore are not exempt: this
+		// protects the server, not from the source.
 		if w := cfg.OverloadWait; w > 0 && r.Waited() > w {
 			g.shield.Log(event(security.EventOverloaded, r, fromUser(r)))
 			respondStateless(r, 503, "Service Unavailable", sip.NewHeader("Retry-After", "2"))

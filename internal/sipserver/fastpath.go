@@ -49,7 +49,7 @@ type fastJob struct {
 	from net.Addr
 	pc   net.PacketConn
 	ack  *sip.Request // an ACK parsed and claimed by the read hook
-	at   int64        // unix ns of the read (Request.Waited)
+	at   int64        // unix ns of its arrival: the kernel's timestamp, else the read (Request.Waited)
 }
 
 type fastPath struct {

@@ -33,7 +33,7 @@ type Request struct {
 	reply      func(*sip.Response) error // fast path: write from the socket directly
 	stateless  func(*sip.Response) error // fast-path INVITE: the write DetachTx leaves
 	local      string                    // our socket's address
-	readAt     int64                     // unix ns the fast path read the datagram; 0 elsewhere
+	readAt     int64                     // unix ns the datagram arrived (fast path); 0 elsewhere
 }
 
 // Waited is how long the request waited inside gopbx between the arrival
