@@ -56,26 +56,36 @@ func (r *releasableTx) Terminate() {
 }
 
 func (r *releasableTx) OnTerminate(f sip.FnTxTerminate) bool {
-	r.mu.Lock()
-	tx, i := r.tx, len(r.onTerm)
-	if tx != nil {
-		r.onTerm = append(r.onTerm, f)
-	}
-	r.mu.Unlock()
+	tx, get := keep(r, &r.onTerm, f)
 	if tx == nil {
 		return false
 	}
 	return tx.OnTerminate(func(key string, err error) {
-		r.mu.Lock()
-		var f sip.FnTxTerminate
-		if i < len(r.onTerm) {
-			f = r.onTerm[i]
-		}
-		r.mu.Unlock()
-		if f != nil {
+		if f := get(); f != nil {
 			f(key, err)
 		}
 	})
+}
+
+// keep stores callback f in list (one of r's) while r holds its
+// transaction, and returns the transaction (nil once released) and what
+// the forwarder registered on it calls: f until release, then nil.
+func keep[F any](r *releasableTx, list *[]F, f F) (sip.ServerTransaction, func() F) {
+	r.mu.Lock()
+	tx, i := r.tx, len(*list)
+	if tx != nil {
+		*list = append(*list, f)
+	}
+	r.mu.Unlock()
+	return tx, func() F {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		var f F
+		if i < len(*list) {
+			f = (*list)[i]
+		}
+		return f
+	}
 }
 
 func (r *releasableTx) Done() <-chan struct{} {
@@ -107,23 +117,12 @@ func (r *releasableTx) Acks() <-chan *sip.Request {
 }
 
 func (r *releasableTx) OnCancel(f sip.FnTxCancel) bool {
-	r.mu.Lock()
-	tx, i := r.tx, len(r.onCancel)
-	if tx != nil {
-		r.onCancel = append(r.onCancel, f)
-	}
-	r.mu.Unlock()
+	tx, get := keep(r, &r.onCancel, f)
 	if tx == nil {
 		return false
 	}
 	return tx.OnCancel(func(req *sip.Request) {
-		r.mu.Lock()
-		var f sip.FnTxCancel
-		if i < len(r.onCancel) {
-			f = r.onCancel[i]
-		}
-		r.mu.Unlock()
-		if f != nil {
+		if f := get(); f != nil {
 			f(req)
 		}
 	})
