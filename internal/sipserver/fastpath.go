@@ -47,6 +47,8 @@ var errBlocked = errors.New("sipserver: source blocked")
 type fastJob struct {
 	data []byte
 	from net.Addr
+	src  string // from's string
+	lstr string // pc's local address
 	pc   net.PacketConn
 	ack  *sip.Request // an ACK parsed and claimed by the read hook
 	at   int64        // unix ns of its arrival: the kernel's timestamp, else the read (Request.Waited)
@@ -167,18 +169,27 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 		s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
 		return data, nil
 	}
+	// sipgo's UDP reader gives the addresses' strings (formatted once per
+	// peer); other callers may not.
+	src, lstr := info.Source, info.Local
+	if src == "" {
+		src = info.RemoteAddr.String()
+	}
+	if lstr == "" {
+		lstr = info.LocalAddr.String()
+	}
 	var ack *sip.Request
 	var bp *[]byte
 	if !isFast(data) {
 		var handled bool
-		if ack, bp, handled = s.fast.claimACK(data, info.RemoteAddr.String()); handled {
+		if ack, bp, handled = s.fast.claimACK(data, src); handled {
 			return nil, nil
 		} else if ack == nil {
 			s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
 			return data, nil
 		}
 	}
-	pc := s.udpConn(info.LocalAddr.String())
+	pc := s.udpConn(lstr)
 	if pc == nil {
 		if bp != nil {
 			s.fast.bufs.Put(bp)
@@ -195,7 +206,7 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 		at = time.Now().UnixNano()
 	}
 	select {
-	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, pc: pc, ack: ack, at: at}:
+	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, src: src, lstr: lstr, pc: pc, ack: ack, at: at}:
 	default:
 		s.dropped.Add(1)
 		*bp = buf
@@ -237,7 +248,7 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	if !ok {
 		return
 	}
-	src := job.from.String()
+	src := job.src
 	req.SetTransport("UDP")
 	req.SetSource(src)
 	via := req.Via()
@@ -276,7 +287,7 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 		f.write(job.pc, cached, job.from, req)
 		return
 	}
-	r := &Request{Request: req, srv: s, local: job.pc.LocalAddr().String(), readAt: job.at}
+	r := &Request{Request: req, srv: s, local: job.lstr, readAt: job.at}
 	r.Log = s.requestLog(req, src)
 	var finished atomic.Bool
 	r.reply = func(res *sip.Response) error {
@@ -314,13 +325,13 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src string) {
 	key := txKey(req, via, src)
 	tx, isNew := f.invites.add(key, func() *inviteTx {
-		return newInviteTx(f.invites, key, job.pc, job.from, viaDest(via, job.from))
+		return newInviteTx(f.invites, key, job.pc, job.from, src, viaDest(via, job.from))
 	})
 	if !isNew {
 		tx.retransmitted()
 		return
 	}
-	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.pc.LocalAddr().String(), readAt: job.at}
+	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.lstr, readAt: job.at}
 	r.Log = f.s.requestLog(req, src)
 	r.stateless = func(res *sip.Response) error {
 		dst := job.from
@@ -341,10 +352,10 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 // retransmitted 2xx brings a retransmitted ACK, served again).
 func (f *fastPath) handleACK(job fastJob) {
 	req := job.ack
-	src := job.from.String()
+	src := job.src
 	req.SetTransport("UDP")
 	req.SetSource(src)
-	r := &Request{Request: req, srv: f.s, local: job.pc.LocalAddr().String()}
+	r := &Request{Request: req, srv: f.s, local: job.lstr}
 	r.Log = f.s.requestLog(req, src)
 	r.reply = func(*sip.Response) error { return errNoResponse }
 	f.s.dispatch(r)

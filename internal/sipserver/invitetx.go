@@ -81,8 +81,8 @@ const (
 
 var errTxState = errors.New("sipserver: response not allowed in this INVITE transaction state")
 
-func newInviteTx(tab *inviteTable, key string, pc net.PacketConn, from, dest net.Addr) *inviteTx {
-	return &inviteTx{tab: tab, key: key, pc: pc, from: from, dest: dest, srcS: from.String(),
+func newInviteTx(tab *inviteTable, key string, pc net.PacketConn, from net.Addr, src string, dest net.Addr) *inviteTx {
+	return &inviteTx{tab: tab, key: key, pc: pc, from: from, dest: dest, srcS: src,
 		done: make(chan struct{}), acks: make(chan *sip.Request, 1)}
 }
 

@@ -164,8 +164,8 @@ func FuzzFastPath(f *testing.F) {
 		pc.out = nil
 		pc.mu.Unlock()
 		// Twice: the second is a retransmission and gets the stored answer.
-		s.fast.handle(parser, fastJob{data: bytes.Clone(data), from: from, pc: pc})
-		s.fast.handle(parser, fastJob{data: bytes.Clone(data), from: from, pc: pc})
+		s.fast.handle(parser, fastJob{data: bytes.Clone(data), from: from, src: from.String(), lstr: pc.LocalAddr().String(), pc: pc})
+		s.fast.handle(parser, fastJob{data: bytes.Clone(data), from: from, src: from.String(), lstr: pc.LocalAddr().String(), pc: pc})
 		s.fast.running.Wait() // INVITE handlers run on their own goroutines
 		pc.mu.Lock()
 		defer pc.mu.Unlock()

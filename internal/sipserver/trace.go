@@ -24,6 +24,19 @@ var (
 
 type fanout struct{}
 
+// SIPTraceOn tells sipgo's transports whether any tracer is on; while none
+// is they do not format the addresses of every message for it.
+func (fanout) SIPTraceOn() bool {
+	if ts := tracers.Load(); ts != nil {
+		for _, t := range *ts {
+			if t.on.Load() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (fanout) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
 	if ts := tracers.Load(); ts != nil {
 		for _, t := range *ts {

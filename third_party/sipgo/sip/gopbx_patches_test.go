@@ -180,3 +180,80 @@ func TestTerminatedInviteTxStopsTimerM(t *testing.T) {
 		t.Fatal("Timer M still armed after Terminate")
 	}
 }
+
+// TestUDPReadPeerCache: the read filter gets the peer's address and its
+// string (Source) and the local one's (Local); datagrams from one peer
+// share one *net.UDPAddr instead of a new one (and three strings) each.
+func TestUDPReadPeerCache(t *testing.T) {
+	type seen struct {
+		ra         net.Addr
+		src, local string
+	}
+	got := make(chan seen, 8)
+	l := NewTransportLayer(net.DefaultResolver, NewParser(), nil, WithTransportLayerReadFilter(
+		func(info TransportReadProps, data []byte) ([]byte, error) {
+			got <- seen{info.RemoteAddr, info.Source, info.Local}
+			return nil, nil
+		}))
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go l.ServeUDP(pc)
+	defer l.Close()
+	peer, err := net.DialUDP("udp", nil, pc.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	var first seen
+	for i := range 3 {
+		if _, err := peer.Write([]byte("OPTIONS sip:x SIP/2.0\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		var s seen
+		select {
+		case s = <-got:
+		case <-time.After(2 * time.Second):
+			t.Fatal("the read filter saw no datagram")
+		}
+		if s.src != peer.LocalAddr().String() || s.ra.String() != s.src {
+			t.Fatalf("Source %q, RemoteAddr %v; the peer is %v", s.src, s.ra, peer.LocalAddr())
+		}
+		if s.local != pc.LocalAddr().String() {
+			t.Fatalf("Local %q, want %v", s.local, pc.LocalAddr())
+		}
+		if i == 0 {
+			first = s
+		} else if s.ra != first.ra {
+			t.Fatal("a second datagram from the same peer came with a new *net.UDPAddr")
+		}
+	}
+}
+
+type switchTracer struct{ on bool }
+
+func (s *switchTracer) SIPTraceOn() bool                             { return s.on }
+func (s *switchTracer) SIPTraceRead(string, string, string, []byte)  {}
+func (s *switchTracer) SIPTraceWrite(string, string, string, []byte) {}
+
+// TestTraceSwitch: with SIPDebug set, a tracer that says it is off stops
+// the transports from tracing (and formatting addresses for it).
+func TestTraceSwitch(t *testing.T) {
+	old, oldT := SIPDebug, siptracer
+	defer func() { SIPDebug, siptracer = old, oldT }()
+	sw := &switchTracer{}
+	SIPDebug = true
+	SIPDebugTracer(sw)
+	if traceOn() {
+		t.Error("traceOn with the tracer switched off")
+	}
+	sw.on = true
+	if !traceOn() {
+		t.Error("not traceOn with the tracer switched on")
+	}
+	SIPDebug = false
+	if traceOn() {
+		t.Error("traceOn with SIPDebug false")
+	}
+}

@@ -24,6 +24,25 @@ func SIPDebugTracer(t SIPTracer) {
 	siptracer = t
 }
 
+// SIPTraceSwitch is a SIPTracer that can say it is off: the transports then
+// skip the address strings they would format for it on every message.
+// gopbx patch: gopbx sets SIPDebug once (the flag is not safe to change
+// while transports run) and switches its tracer on and off.
+type SIPTraceSwitch interface {
+	SIPTraceOn() bool
+}
+
+// traceOn tells whether messages are to be traced now.
+func traceOn() bool {
+	if !SIPDebug {
+		return false
+	}
+	if sw, ok := siptracer.(SIPTraceSwitch); ok {
+		return sw.SIPTraceOn()
+	}
+	return true
+}
+
 func logSIPRead(transport string, laddr string, raddr string, sipmsg []byte) {
 	if siptracer != nil {
 		siptracer.SIPTraceRead(transport, laddr, raddr, sipmsg)

@@ -45,6 +45,10 @@ type TransportReadProps struct {
 	// ReadAt is when the kernel received the datagram (unix ns), from
 	// SO_TIMESTAMPNS when the socket has it on; 0 otherwise. gopbx patch.
 	ReadAt int64
+	// Source and Local are RemoteAddr's and LocalAddr's strings (UDP
+	// only), formatted once per peer instead of once per datagram and
+	// reader. gopbx patch.
+	Source, Local string
 }
 
 // TransportReadFilter can inspect or replace raw bytes before SIP parsing.

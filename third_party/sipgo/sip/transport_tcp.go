@@ -314,7 +314,7 @@ func (c *TCPConnection) Read(b []byte) (n int, err error) {
 
 	// Some debug hook. TODO move to proper way
 	n, err = c.Conn.Read(b)
-	if SIPDebug {
+	if traceOn() {
 		logSIPRead("TCP", c.Conn.LocalAddr().String(), c.Conn.RemoteAddr().String(), b[:n])
 	}
 	return n, err
@@ -329,7 +329,7 @@ func (c *TCPConnection) Write(b []byte) (n int, err error) {
 
 	// Some debug hook. TODO move to proper way
 	n, err = c.Conn.Write(b)
-	if SIPDebug {
+	if traceOn() {
 		logSIPWrite("TCP", c.Conn.LocalAddr().String(), c.Conn.RemoteAddr().String(), b[:n])
 	}
 	return n, err
