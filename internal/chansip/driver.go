@@ -279,7 +279,7 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		}
 		l.media = st
 	}
-	if err := r.Respond(100, "Trying"); err != nil {
+	if err := r.Trying(); err != nil {
 		if l.media != nil {
 			l.media.Close()
 		}

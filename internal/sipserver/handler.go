@@ -3,6 +3,8 @@ package sipserver
 import (
 	"context"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -149,3 +151,66 @@ func (t replyTx) Acks() <-chan *sip.Request          { return nil }
 func (t replyTx) OnCancel(sip.FnTxCancel) bool       { return false }
 
 var _ sip.ServerTransaction = replyTx{}
+
+// Trying sends 100 Trying. On the fast path's INVITE transaction it is
+// written straight from the request's headers: no response, no copies of
+// its headers (they were 5% of the bytes a B2BUA call allocated).
+func (r *Request) Trying() error {
+	tx, ok := r.Tx.(*inviteTx)
+	if !ok || r.reply != nil {
+		return r.Respond(100, "Trying")
+	}
+	return tx.send(appendTrying(make([]byte, 0, 512), r.Request, r.srv.userAgent()), 100, "", r.forceRport)
+}
+
+// appendTrying appends the 100 Trying to req that sip.NewResponseFromRequest
+// and Send would make: the Vias (the top one with RFC 3581's received and
+// rport filled in), From, To, Call-ID, CSeq, Timestamp, Content-Length,
+// Server.
+func appendTrying(b []byte, req *sip.Request, ua string) []byte {
+	if top := req.Via(); top != nil {
+		// RFC 3581 §4: the server fills in the top Via of the request it
+		// received, so the responses (this one and those NewResponse
+		// makes later) carry them.
+		if v, ok := top.Params.Get("rport"); ok && v == "" {
+			if host, port, err := net.SplitHostPort(req.Source()); err == nil {
+				top.Params.Add("rport", port)
+				top.Params.Add("received", host)
+			}
+		}
+	}
+	w := bytesWriter{b: append(b, "SIP/2.0 100 Trying\r\n"...)}
+	line := func(h sip.Header) {
+		h.StringWrite(&w)
+		w.b = append(w.b, "\r\n"...)
+	}
+	hs := req.Headers()
+	for _, h := range hs {
+		if h.Name() == "Via" {
+			line(h)
+		}
+	}
+	// Typed nils kept out of the interface.
+	if h := req.From(); h != nil {
+		line(h)
+	}
+	if h := req.To(); h != nil {
+		line(h)
+	}
+	if h := req.CallID(); h != nil {
+		line(h)
+	}
+	if h := req.CSeq(); h != nil {
+		line(h)
+	}
+	for _, h := range hs {
+		if strings.EqualFold(h.Name(), "Timestamp") {
+			line(h)
+		}
+	}
+	w.b = append(w.b, "Content-Length: 0\r\n"...)
+	if ua != "" {
+		w.b = append(append(append(w.b, "Server: "...), ua...), "\r\n"...)
+	}
+	return append(w.b, "\r\n"...)
+}

@@ -90,20 +90,27 @@ func newInviteTx(tab *inviteTable, key string, pc net.PacketConn, from net.Addr,
 // a 2xx may be sent again (the dialog's retransmissions) once accepted,
 // also after the transaction has terminated.
 func (tx *inviteTx) Respond(res *sip.Response) error {
-	b := marshalResponse(res)
+	var tag string
+	if t := res.To(); t != nil {
+		tag, _ = t.Params.Get("tag")
+	}
+	// Request.Send names the source when the handler forced rport
+	// (nat=force_rport): so go the retransmissions and the 487.
+	return tx.send(marshalResponse(res), res.StatusCode, tag, res.Destination() == tx.srcS)
+}
+
+// send is Respond of a response already written (b), with its status code
+// and To tag; toSource sends it (and what follows) to the request's source.
+func (tx *inviteTx) send(b []byte, code int, toTag string, toSource bool) error {
 	tx.mu.Lock()
-	if d := res.Destination(); d == tx.srcS {
-		// Request.Send names the source when the handler forced rport
-		// (nat=force_rport): so go the retransmissions and the 487.
+	if toSource {
 		tx.dest = tx.from
 	}
 	to := tx.dest
 	switch {
-	case res.IsProvisional() && tx.state == txProceeding:
-		if t := res.To(); t != nil {
-			tx.toTag, _ = t.Params.Get("tag")
-		}
-	case res.IsSuccess() && ((tx.state == txProceeding && !tx.canceled) || tx.accepted):
+	case code < 200 && tx.state == txProceeding:
+		tx.toTag = toTag
+	case code >= 200 && code < 300 && ((tx.state == txProceeding && !tx.canceled) || tx.accepted):
 		// The dialog retransmits its 2xx until the ACK, for up to 64*T1
 		// (RFC 6026: a TU matter), also after the table has forgotten the
 		// transaction; the table keeps it retransTTL for INVITE
@@ -112,7 +119,7 @@ func (tx *inviteTx) Respond(res *sip.Response) error {
 			tx.state, tx.accepted = txAccepted, true
 			tx.expires.Store(time.Now().Add(retransTTL).UnixNano())
 		}
-	case res.StatusCode >= 300 && tx.state == txProceeding:
+	case code >= 300 && tx.state == txProceeding:
 		tx.state = txCompleted
 		tx.interval = txT1
 		tx.deadline = time.Now().Add(txTimerH)
