@@ -58,7 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	remoteExec := fs.String("rx", "", "run one console command on the running gopbx and exit")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060) for profiling")
-	gcFloor := fs.Int("gc-floor", 0, "MiB the heap may grow to before the garbage collector runs, trading memory for CPU under call load (above it GOGC=100 applies; docs/operations.md); 0: Go's default; -1: an eighth of the memory, at most 512; GOGC in the environment overrides")
+	gcFloor := fs.Int("gc-floor", -1, "MiB the heap may grow to before the garbage collector runs while gopbx is busy (allocating over 16 MiB/s), trading memory for CPU under call load (above it GOGC=100 applies; docs/operations.md); -1: an eighth of the memory, at most 256; 0: Go's default; GOGC in the environment overrides")
 	// Accept -vvv and -rvvv like Asterisk by expanding them first.
 	args = expandShortFlags(args)
 	if err := fs.Parse(args); err != nil {

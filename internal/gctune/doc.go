@@ -6,5 +6,7 @@
 // heap may grow to Floor before a cycle, and above it GOGC=100 applies as
 // usual. This is the "GC tuner" of large Go services (Uber's, Twitch's
 // ballast) without a ballast: the percentage is recomputed after each
-// cycle. An administrator's GOGC in the environment turns it off.
+// cycle. The floor applies only while the process allocates fast
+// (BusyRate): an idle PBX keeps a small heap. An administrator's GOGC in
+// the environment turns it off.
 package gctune

@@ -39,8 +39,9 @@ func gcPercent() int {
 
 var sink []byte
 
-// TestTune: after a cycle with a small live heap the percentage lets the
-// heap grow to the floor; when Tune ends the percentage it found is back.
+// TestTune: under an allocation rate above BusyRate, after a cycle with a
+// small live heap the percentage lets the heap grow to the floor; when
+// Tune ends the percentage it found is back.
 func TestTune(t *testing.T) {
 	if _, ok := os.LookupEnv("GOGC"); ok {
 		t.Setenv("GOGC", "") // re-set below: the test needs it unset
@@ -55,7 +56,9 @@ func TestTune(t *testing.T) {
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for gcPercent() <= 100 && time.Now().Before(deadline) {
-		sink = make([]byte, 1<<20)
+		for range 4 { // 200 MiB/s
+			sink = make([]byte, 1<<20)
+		}
 		runtime.GC()
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -66,6 +69,30 @@ func TestTune(t *testing.T) {
 	<-done
 	if p := gcPercent(); p != before {
 		t.Errorf("GC percent %d after Tune ended, want the original %d", p, before)
+	}
+}
+
+// TestTuneIdle: while the process allocates little (below BusyRate) the
+// floor does not apply: collections stay at Go's default target.
+func TestTuneIdle(t *testing.T) {
+	if _, ok := os.LookupEnv("GOGC"); ok {
+		t.Setenv("GOGC", "")
+		os.Unsetenv("GOGC")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Tune(ctx, 256<<20, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	defer func() { cancel(); <-done }()
+	for range 100 { // 2.5 s at about 2.5 MiB/s
+		sink = make([]byte, 64<<10)
+		runtime.GC()
+		time.Sleep(25 * time.Millisecond)
+		if p := gcPercent(); p != 100 {
+			t.Fatalf("GC percent %d while allocating %d MiB/s, below BusyRate", p, 64<<10*40>>20)
+		}
 	}
 }
 
