@@ -2,6 +2,7 @@ package sipserver
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -22,7 +23,7 @@ func TestAppendTrying(t *testing.T) {
 			"CSeq: 1 INVITE\r\n" +
 			"Contact: <sip:200@127.0.0.9:5070>\r\n" +
 			"Content-Type: application/sdp\r\n" +
-			"Content-Length: " + itoa(len(body)) + "\r\n\r\n" + body, "gopbx"},
+			"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body, "gopbx"},
 		{"proxied, no rport", "INVITE sip:100@127.0.0.1 SIP/2.0\r\n" +
 			"Via: SIP/2.0/UDP 127.0.0.8;branch=z9hG4bK-2;received=127.0.0.7\r\n" +
 			"Via: SIP/2.0/UDP 127.0.0.9:5070;branch=z9hG4bK-1;rport=5070\r\n" +
@@ -70,5 +71,3 @@ func TestAppendTrying(t *testing.T) {
 		})
 	}
 }
-
-func itoa(n int) string { return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10)) }
