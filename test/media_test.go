@@ -487,8 +487,11 @@ func TestMediaRelayKernel(t *testing.T) {
 		"extensions.conf": mediaDialplan,
 		"rtp.conf":        "[general]\nrtpstart=40000\nrtpend=40999\nkernelforward=yes\nkerneltable=" + table + "\n",
 	}})
-	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "ip", table).Run() }) // if gopbx was killed
-	if out := pbx.Console(t, "rtp show kernel"); !strings.Contains(out, "on (nftables table ip "+table+")") {
+	t.Cleanup(func() { // if gopbx was killed
+		_ = exec.Command("nft", "delete", "table", "ip", table).Run()
+		_ = exec.Command("nft", "delete", "table", "ip6", table).Run()
+	})
+	if out := pbx.Console(t, "rtp show kernel"); !strings.Contains(out, "on (nftables tables ip and ip6 "+table+")") {
 		t.Fatalf("rtp show kernel: %q (needs root and nf_tables; log:\n%s)", out, pbx.Log())
 	}
 	alice := startPhone(t, "alice", harness.IP(t, n.alice), pbx, 1000, "PCMU")
@@ -508,7 +511,9 @@ func TestMediaRelayKernel(t *testing.T) {
 	// A clean stop removes the table: its hooks would otherwise look up
 	// every UDP packet of the host in empty maps.
 	pbx.Stop(t)
-	if out, err := exec.Command("nft", "list", "table", "ip", table).CombinedOutput(); err == nil {
-		t.Errorf("table ip %s still there after gopbx stopped:\n%s", table, out)
+	for _, family := range []string{"ip", "ip6"} {
+		if out, err := exec.Command("nft", "list", "table", family, table).CombinedOutput(); err == nil {
+			t.Errorf("table %s %s still there after gopbx stopped:\n%s", family, table, out)
+		}
 	}
 }

@@ -25,10 +25,19 @@ func Flows(a, b Leg) [2]Flow {
 func unmap(x netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(x.Addr().Unmap(), x.Port()) }
 
 func check(a, b Leg) error {
+	v4 := a.Remote.Addr().Unmap().Is4()
 	for _, x := range []netip.AddrPort{a.Remote, a.Local, b.Remote, b.Local} {
-		if !x.Addr().Unmap().Is4() || x.Port() == 0 {
-			return fmt.Errorf("kfwd: %s: only IPv4 addresses with a port are forwarded in the kernel", x)
+		ad := x.Addr().Unmap()
+		if !ad.IsValid() || ad.IsUnspecified() || x.Port() == 0 {
+			return fmt.Errorf("kfwd: %s: only addresses with a port are forwarded in the kernel", x)
+		}
+		if ad.Is4() != v4 {
+			return fmt.Errorf("kfwd: %s: a bridge's addresses must all be IPv4 or all IPv6", x)
 		}
 	}
 	return nil
 }
+
+// Pairable reports whether two far ends can be bridged in the kernel: an
+// IPv4 and an IPv6 one cannot (the packet would change family).
+func Pairable(a, b netip.Addr) bool { return a.Unmap().Is4() == b.Unmap().Is4() }

@@ -37,7 +37,12 @@ func open(t *testing.T) *Forwarder {
 
 func udp(t *testing.T, addr string) *net.UDPConn {
 	t.Helper()
-	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(addr)))
+	ap := netip.MustParseAddrPort(addr)
+	network := "udp4"
+	if ap.Addr().Is6() {
+		network = "udp6"
+	}
+	c, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(ap))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +68,80 @@ func recv(c *net.UDPConn, d time.Duration) (string, netip.AddrPort, bool) {
 // seeing it, both ways; the counters count them; a stranger's packet
 // still reaches our socket; after Remove our sockets get packets again.
 func TestForwardBothWays(t *testing.T) {
+	testForwardBothWays(t, "127.0.43.2:0", "127.0.43.3:0", "127.0.43.1:0", "127.0.43.4:0")
+}
+
+// TestForwardBothWaysIPv6: the same over IPv6 (the ip6 table), and the
+// ip6 table listed and loaded back. The host's lo has only ::1, and a far
+// end on our own address makes the rules ambiguous (the packet matches the
+// after-routing maps on its way out), so it runs in a network namespace
+// of its own whose lo gets four ULA addresses.
+func TestForwardBothWaysIPv6(t *testing.T) {
+	if os.Getenv(netnsHelperEnv) != "" {
+		t.Skip("in a helper process")
+	}
+	unavailable := func(format string, args ...any) {
+		t.Helper()
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("network namespaces or nftables unavailable under CI: "+format, args...)
+		}
+		t.Skipf("needs root, iproute2, network namespaces and nf_tables: "+format, args...)
+	}
+	ns := fmt.Sprintf("gopbx%d-v6", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		unavailable("ip netns add %s: %v: %s", ns, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v: %s", ns, err, out)
+		}
+	})
+	cmds := [][]string{{"-n", ns, "link", "set", "lo", "up"}}
+	for i := 1; i <= 4; i++ {
+		cmds = append(cmds, []string{"-n", ns, "addr", "add", fmt.Sprintf("fd00:43::%d/128", i), "dev", "lo", "nodad"})
+	}
+	for _, args := range cmds {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v: %s", args, err, out)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run=^TestHelperIPv6$", "-test.count=1", "-test.v", "-test.timeout=20s")
+	cmd.Env = append(os.Environ(), netnsHelperEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestHelperIPv6") {
+		t.Fatalf("IPv6 forwarding in namespace %s: %v\n%s", ns, err, out)
+	}
+}
+
+// TestHelperIPv6 is TestForwardBothWaysIPv6's body, run in its namespace.
+func TestHelperIPv6(t *testing.T) {
+	if os.Getenv(netnsHelperEnv) == "" {
+		return
+	}
+	t.Setenv("CI", "true") // no skip in here: the parent checks for PASS
+	// Subtests: each forwarder is closed before the next opens its table.
+	t.Run("forward", func(t *testing.T) {
+		testForwardBothWays(t, "[fd00:43::2]:0", "[fd00:43::3]:0", "[fd00:43::1]:0", "[fd00:43::4]:0")
+	})
+	t.Run("ruleset", func(t *testing.T) {
+		testRulesetRoundTrip(t, "ip6", "[fd00:43::2]:0", "[fd00:43::3]:0", "[fd00:43::1]:0")
+	})
+}
+
+func testForwardBothWays(t *testing.T, caller, callee, ours, stranger string) {
 	f := open(t)
-	x := udp(t, "127.0.43.2:0")    // caller phone
-	y := udp(t, "127.0.43.3:0")    // callee phone
-	gA := udp(t, "127.0.43.1:0")   // our port facing x
-	gB := udp(t, "127.0.43.1:0")   // our port facing y
-	evil := udp(t, "127.0.43.4:0") // someone else
+	if ap := netip.MustParseAddrPort(ours); ap.Addr().Is6() && !f.IPv6() {
+		t.Fatal("no ip6 table: IPv6 streams would stay in user space")
+	}
+	x := udp(t, caller)      // caller phone
+	y := udp(t, callee)      // callee phone
+	gA := udp(t, ours)       // our port facing x
+	gB := udp(t, ours)       // our port facing y
+	evil := udp(t, stranger) // someone else
 	a, b := Leg{Remote: addrOf(x), Local: addrOf(gA)}, Leg{Remote: addrOf(y), Local: addrOf(gB)}
 	br, err := f.Add(a, b)
 	if err != nil {
@@ -129,11 +202,21 @@ func TestReachable(t *testing.T) {
 	if !f.Reachable(netip.MustParseAddr("127.0.0.9")) {
 		t.Error("loopback not reachable")
 	}
-	if f.Reachable(netip.MustParseAddr("::1")) {
-		t.Error("IPv6 reachable")
+	if !f.Reachable(netip.MustParseAddr("::1")) {
+		t.Error("IPv6 loopback not reachable")
 	}
-	if _, err := f.Add(Leg{Remote: netip.MustParseAddrPort("[::1]:5"), Local: netip.MustParseAddrPort("127.0.0.1:6")}, Leg{}); err == nil {
-		t.Error("IPv6 leg accepted")
+	if !f.Reachable(netip.MustParseAddr("::ffff:127.0.0.9")) {
+		t.Error("IPv4-mapped loopback not reachable")
+	}
+	v4, v6 := netip.MustParseAddrPort("127.0.0.1:6"), netip.MustParseAddrPort("[::1]:5")
+	if _, err := f.Add(Leg{Remote: v6, Local: v4}, Leg{Remote: v6, Local: v6}); err == nil {
+		t.Error("a bridge of IPv4 and IPv6 addresses accepted")
+	}
+	if _, err := f.Add(Leg{Remote: netip.MustParseAddrPort("0.0.0.0:5"), Local: v4}, Leg{Remote: v4, Local: v4}); err == nil {
+		t.Error("an unspecified address accepted")
+	}
+	if Pairable(v4.Addr(), v6.Addr()) || !Pairable(netip.MustParseAddr("::ffff:10.0.0.1"), v4.Addr()) {
+		t.Error("Pairable mixes families, or tells an IPv4-mapped address from IPv4")
 	}
 }
 
@@ -237,17 +320,21 @@ func TestZeroChecksum(t *testing.T) {
 // admin's `nft list ruleset > /etc/nftables.conf` must load back), and the
 // printed rules, loaded back in place of the originals, forward the same.
 func TestRulesetRoundTrip(t *testing.T) {
+	testRulesetRoundTrip(t, "ip", "127.0.43.42:0", "127.0.43.43:0", "127.0.43.41:0")
+}
+
+func testRulesetRoundTrip(t *testing.T, family, caller, callee, ours string) {
 	f := open(t)
-	x, y := udp(t, "127.0.43.42:0"), udp(t, "127.0.43.43:0")
-	gA, gB := udp(t, "127.0.43.41:0"), udp(t, "127.0.43.41:0")
+	x, y := udp(t, caller), udp(t, callee)
+	gA, gB := udp(t, ours), udp(t, ours)
 	if _, err := f.Add(Leg{Remote: addrOf(x), Local: addrOf(gA)}, Leg{Remote: addrOf(y), Local: addrOf(gB)}); err != nil {
 		t.Fatal(err)
 	}
-	listed, err := exec.Command("nft", "list", "table", "ip", f.Table()).CombinedOutput()
+	listed, err := exec.Command("nft", "list", "table", family, f.Table()).CombinedOutput()
 	if err != nil || strings.Contains(string(listed), "Error") {
 		t.Fatalf("nft list table: %v\n%s", err, listed)
 	}
-	if out, err := exec.Command("nft", "delete", "table", "ip", f.Table()).CombinedOutput(); err != nil {
+	if out, err := exec.Command("nft", "delete", "table", family, f.Table()).CombinedOutput(); err != nil {
 		t.Fatalf("nft delete table: %v %s", err, out)
 	}
 	load := exec.Command("nft", "-f", "-")

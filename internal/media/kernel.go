@@ -66,11 +66,19 @@ func (kp *kpair) legOf(s *Stream) kfwd.Leg {
 }
 
 // latchedReachable returns both far ends' latched addresses when both are
-// latched and the kernel can forward to them.
+// latched and the kernel can forward between them: one family (IPv4 or
+// IPv6) for both far ends and our two sockets, which must be bound to an
+// address (the kernel's entries name it), not a wildcard.
 func (m *Manager) latchedReachable(s, peer *Stream) (ra, rb netip.AddrPort, ok bool) {
 	ra, oka := s.sess.Latched()
 	rb, okb := peer.sess.Latched()
-	ok = oka && okb && m.kf.Reachable(ra.Addr()) && m.kf.Reachable(rb.Addr())
+	if !oka || !okb {
+		return ra, rb, false
+	}
+	la, lb := s.sess.Local().Addr(), peer.sess.Local().Addr()
+	ok = !la.Unmap().IsUnspecified() && !lb.Unmap().IsUnspecified() &&
+		kfwd.Pairable(ra.Addr(), rb.Addr()) && kfwd.Pairable(ra.Addr(), la) && kfwd.Pairable(rb.Addr(), lb) &&
+		m.kf.Reachable(ra.Addr()) && m.kf.Reachable(rb.Addr())
 	return ra, rb, ok
 }
 

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,11 +23,66 @@ import (
 // timeout from firing although user space sees none of them, and breaking
 // the bridge takes the pair back.
 func TestKernelForward(t *testing.T) {
+	testKernelForward(t, "127.0.44.1", "127.0.44.2", "127.0.44.3", "127.0.44.4")
+}
+
+const kernelHelperEnv = "GOPBX_MEDIA_KERNEL_V6_HELPER"
+
+// TestKernelForwardIPv6: the same with IPv6 phones and ports (the ip6
+// table), in a network namespace of its own whose lo gets four ULA
+// addresses (the host's lo has only ::1, and a far end on our own address
+// makes the kernel's rules ambiguous).
+func TestKernelForwardIPv6(t *testing.T) {
+	if os.Getenv(kernelHelperEnv) != "" {
+		t.Skip("in a helper process")
+	}
+	ns := fmt.Sprintf("gopbx%d-mv6", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("network namespaces unavailable under CI: ip netns add: %v: %s", err, out)
+		}
+		t.Skipf("needs root and iproute2: ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v: %s", ns, err, out)
+		}
+	})
+	cmds := [][]string{{"-n", ns, "link", "set", "lo", "up"}}
+	for i := 1; i <= 4; i++ {
+		cmds = append(cmds, []string{"-n", ns, "addr", "add", fmt.Sprintf("fd00:44::%d/128", i), "dev", "lo", "nodad"})
+	}
+	for _, args := range cmds {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v: %s", args, err, out)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run=^TestHelperKernelIPv6$", "-test.count=1", "-test.v", "-test.timeout=30s")
+	cmd.Env = append(os.Environ(), kernelHelperEnv+"=1", "CI=true")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestHelperKernelIPv6") {
+		t.Fatalf("IPv6 kernel forwarding in namespace %s: %v\n%s", ns, err, out)
+	}
+}
+
+// TestHelperKernelIPv6 is TestKernelForwardIPv6's body, in its namespace.
+func TestHelperKernelIPv6(t *testing.T) {
+	if os.Getenv(kernelHelperEnv) == "" {
+		return
+	}
+	testKernelForward(t, "fd00:44::1", "fd00:44::2", "fd00:44::3", "fd00:44::4")
+}
+
+func testKernelForward(t *testing.T, ours, phone1, phone2, stranger string) {
 	m := kernelManager(t, Config{Start: 33000, End: 33099, Timeout: 2 * time.Second}, "mt")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go m.Run(ctx)
-	ip := netip.MustParseAddr("127.0.44.1")
+	ip := netip.MustParseAddr(ours)
 	timedOut := make(chan string, 2)
 	a, err := m.NewStream(ip, Options{Allow: []string{"ulaw"}}, func() { timedOut <- "a" })
 	if err != nil {
@@ -37,7 +94,7 @@ func TestKernelForward(t *testing.T) {
 	}
 	defer a.Close()
 	defer b.Close()
-	p1, p2 := newPhone(t, "127.0.44.2"), newPhone(t, "127.0.44.3")
+	p1, p2 := newPhone(t, phone1), newPhone(t, phone2)
 	bridge(t, a, b, p1, p2)
 
 	stop := make(chan struct{})
@@ -101,7 +158,7 @@ func TestKernelForward(t *testing.T) {
 	// A stranger sending to our port for 1.5 s must not take the latched
 	// stream over while the kernel forwards it (its counters reach
 	// lastRecv only once a second).
-	stray := newPhone(t, "127.0.44.4")
+	stray := newPhone(t, stranger)
 	for i := 0; i < 75; i++ {
 		stray.conn.WriteToUDPAddrPort(rtpPacket(), a.Session().Local())
 		time.Sleep(20 * time.Millisecond)

@@ -78,6 +78,10 @@ func (m *Manager) Kernel() (on bool, pairs int) {
 	return true, len(m.kpairs)
 }
 
+// KernelIPv6 reports whether IPv6 calls go in the kernel too (the ip6
+// table).
+func (m *Manager) KernelIPv6() bool { return m.kf != nil && m.kf.IPv6() }
+
 // Close stops the RTP pollers and removes the kernel's forwarding table;
 // close the streams first.
 func (m *Manager) Close() {

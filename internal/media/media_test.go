@@ -36,7 +36,11 @@ func newPhone(t *testing.T, ip string) *phone {
 func (p *phone) port() int { return p.conn.LocalAddr().(*net.UDPAddr).Port }
 
 func (p *phone) sdp(enc string, pt int) []byte {
-	return []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+	c := "IN IP4 127.0.0.1"
+	if a := p.conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr(); a.Is6() && !a.Is4In6() {
+		c = "IN IP6 " + a.String() // an IPv6 phone says so
+	}
+	return []byte("v=0\r\no=- 1 1 " + c + "\r\ns=-\r\nc=" + c + "\r\nt=0 0\r\n" +
 		"m=audio " + itoa(p.port()) + " RTP/AVP " + itoa(pt) + " 101\r\na=rtpmap:" + itoa(pt) + " " + enc + "/8000\r\n" +
 		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n")
 }

@@ -70,7 +70,11 @@ func (p *PBX) registerCallCommands(reg *cli.Registry) {
 				fmt.Fprintln(w, "In-kernel RTP forwarding: off")
 				return nil
 			}
-			fmt.Fprintf(w, "In-kernel RTP forwarding: on (nftables table ip %s)\n%d bridge%s forwarded in the kernel\n", p.media.Config().KernelTable, n, plural1(n))
+			tables := "table ip " + p.media.Config().KernelTable
+			if p.media.KernelIPv6() {
+				tables = "tables ip and ip6 " + p.media.Config().KernelTable
+			}
+			fmt.Fprintf(w, "In-kernel RTP forwarding: on (nftables %s)\n%d bridge%s forwarded in the kernel\n", tables, n, plural1(n))
 			return nil
 		}})
 	reg.Register(cli.Command{Words: []string{"channel", "request", "hangup"}, Usage: "channel request hangup <channel>|all", Summary: "Request a hangup on a given channel",
