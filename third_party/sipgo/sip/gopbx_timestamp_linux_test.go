@@ -31,12 +31,32 @@ func TestKernelTimestamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	buf, oob := make([]byte, 1500), make([]byte, 64)
+	// Linux turns receive timestamps on for the whole host from a work
+	// queue, a moment after the first socket asks (net_enable_timestamp);
+	// until then a datagram is stamped when it is read. Wait for that with
+	// warm-up datagrams, as a server's first packets would.
+	for i := 0; ; i++ {
+		if _, err := s.Write([]byte("warm-up")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		_, oobn, _, _, err := c.ReadMsgUDP(buf, oob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at := kernelTimestamp(oob[:oobn]); at != 0 && time.Since(time.Unix(0, at)) >= 15*time.Millisecond {
+			break
+		}
+		if i == 50 {
+			t.Fatal("receive timestamps still taken at the read after 50 warm-up datagrams")
+		}
+	}
 	sent := time.Now()
 	if _, err := s.Write([]byte("OPTIONS sip:x SIP/2.0\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(150 * time.Millisecond) // the datagram waits in the queue
-	buf, oob := make([]byte, 1500), make([]byte, 64)
 	_, oobn, _, _, err := c.ReadMsgUDP(buf, oob)
 	if err != nil {
 		t.Fatal(err)
