@@ -257,3 +257,85 @@ func TestTraceSwitch(t *testing.T) {
 		t.Error("traceOn with SIPDebug false")
 	}
 }
+
+// TestParseAllocs: patch 9. An address (From, To, Contact) is parsed
+// without a heap-allocated parser state and its two parameters in one
+// slice; a Via's parameters in one slice.
+func TestParseAllocs(t *testing.T) {
+	var uri Uri
+	var params HeaderParams
+	addr := testing.AllocsPerRun(200, func() {
+		uri, params = Uri{}, nil
+		if _, err := ParseAddressValue(`"A" <sip:200@127.0.0.9:5070>;tag=a1;x=y`, &uri, &params); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(params) != 2 || uri.User != "200" {
+		t.Fatalf("parsed %v %+v", params, uri)
+	}
+	var via HeaderParams
+	vias := testing.AllocsPerRun(200, func() {
+		via = HeaderParams{}
+		UnmarshalHeaderParams("branch=z9hG4bK-1;rport=5070;received=127.0.0.9", ';', ',', &via)
+	})
+	if len(via) != 3 {
+		t.Fatalf("parsed %v", via)
+	}
+	t.Logf("allocations: address %v, via params %v", addr, vias)
+	if addr > 1 || vias > 1 {
+		t.Errorf("allocations: address %v (want at most 1: the parameters), via params %v (want 1)", addr, vias)
+	}
+}
+
+// TestParseHeaderString: patch 10. A header parsed from a substring of the
+// header section comes out as ParseHeader makes it from the bytes; a
+// message with a folded line and compact, upper-case and unknown headers
+// parses whole.
+func TestParseHeaderString(t *testing.T) {
+	hp := HeadersParser(DefaultHeadersParser())
+	for _, line := range []string{
+		"Via: SIP/2.0/UDP 127.0.0.9:5070;branch=z9hG4bK-1;rport, SIP/2.0/TCP 127.0.0.8;branch=z9hG4bK-2",
+		"v: SIP/2.0/UDP 127.0.0.9;branch=z9hG4bK-3",
+		"FROM : \"A\" <sip:200@127.0.0.9>;tag=a1",
+		"t:<sip:100@127.0.0.1>",
+		"CALL-ID: abc@127.0.0.9",
+		"CSeq: 7 INVITE",
+		"Contact: <sip:200@127.0.0.9:5070;transport=udp>;expires=60, <sip:201@127.0.0.9>",
+		"Max-Forwards: 70",
+		"l: 0",
+		"Record-Route: <sip:127.0.0.8;lr>",
+		"User-Agent: SIPp/3.6",
+		"X-Custom-Header:  spaced value  ",
+		"Refer-To: <sip:300@127.0.0.1>",
+	} {
+		want, werr := hp.ParseHeader(nil, []byte(line))
+		got, gerr := hp.parseHeaderString(nil, line)
+		if (werr == nil) != (gerr == nil) || len(got) != len(want) {
+			t.Fatalf("%q: got %v (%v), want %v (%v)", line, got, gerr, want, werr)
+		}
+		for i := range want {
+			if got[i].Name() != want[i].Name() || got[i].String() != want[i].String() {
+				t.Errorf("%q: header %d is %q %q, want %q %q", line, i, got[i].Name(), got[i].String(), want[i].Name(), want[i].String())
+			}
+		}
+	}
+	msg := "INVITE sip:100@127.0.0.1 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.9:5070;branch=z9hG4bK-1\r\n" +
+		"Subject: a long\r\n  folded subject\r\n" +
+		"From: <sip:200@127.0.0.9>;tag=a1\r\n" +
+		"To: <sip:100@127.0.0.1>\r\n" +
+		"Call-ID: c1\r\n" +
+		"CSeq: 1 INVITE\r\n" +
+		"Content-Length: 4\r\n\r\nbody"
+	m, err := NewParser().ParseSIP([]byte(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*Request)
+	if s := req.GetHeader("Subject"); s == nil || s.Value() != "a long folded subject" {
+		t.Errorf("folded Subject: %v", s)
+	}
+	if tag, _ := req.From().Params.Get("tag"); tag != "a1" || req.CallID().Value() != "c1" || string(req.Body()) != "body" {
+		t.Errorf("parsed %q", req.String())
+	}
+}

@@ -79,6 +79,11 @@ func (hp *HeaderParams) Add(key string, val string) HeaderParams {
 	if i := hp.index(key); i >= 0 {
 		(*hp)[i].V = val
 	} else {
+		if cap(*hp) == 0 {
+			// gopbx patch: room for two (a tag and one more) in one
+			// allocation; append would grow it 1, 2.
+			*hp = make(HeaderParams, 0, 2)
+		}
 		*hp = append(*hp, HeaderKV{K: key, V: val})
 	}
 	return *hp

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -19,6 +20,15 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 
 	s = strings.TrimLeftFunc(s, unicode.IsSpace) // Remove trailing spaces
 	n = len(s)
+	// gopbx patch: room for every parameter at once (a Via's branch,
+	// rport and received), instead of growing the slice 1, 2, 4.
+	if cap(*p)-len(*p) < 2 {
+		end := strings.IndexRune(s, ending)
+		if end < 0 {
+			end = len(s)
+		}
+		*p = slices.Grow(*p, strings.Count(s[:end], string(seperator))+1)
+	}
 	for i, c := range s {
 		if c == ending {
 			n = i

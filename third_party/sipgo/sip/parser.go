@@ -133,6 +133,13 @@ func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) 
 var errParseNoMoreHeaders = errors.New("no more headers")
 
 func (p *Parser) parseNextHeader(out []Header, data []byte) ([]Header, int, error) {
+	return p.parseNextHeaderIn(out, data, "")
+}
+
+// parseNextHeaderIn is parseNextHeader with the header section as a
+// string (block, starting where data starts; gopbx patch): an unfolded
+// line inside it is parsed as a substring of it.
+func (p *Parser) parseNextHeaderIn(out []Header, data []byte, block string) ([]Header, int, error) {
 	line, n, err := nextLine(data)
 	if err != nil {
 		if err == io.EOF {
@@ -156,7 +163,11 @@ func (p *Parser) parseNextHeader(out []Header, data []byte) ([]Header, int, erro
 		}
 	}
 
-	out, err = p.headersParsers.ParseHeader(out, line)
+	if folded := &line[0] != &data[0]; !folded && len(line) <= len(block) {
+		out, err = p.headersParsers.parseHeaderString(out, block[:len(line)])
+	} else {
+		out, err = p.headersParsers.ParseHeader(out, line)
+	}
 	if err != nil {
 		// We might not need to return n here?
 		return out, n, err
@@ -215,6 +226,8 @@ func trimRightHeaderWhitespaceLen(line []byte) int {
 	return n
 }
 
+var crlfCRLF = []byte("\r\n\r\n")
+
 func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeader, int, error) {
 	var (
 		total, n      int
@@ -222,8 +235,18 @@ func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeade
 		contentLength *ContentLengthHeader
 		err           error
 	)
+	// gopbx patch: the header section as one string, its values
+	// substrings of it (see parseHeaderString).
+	var block string
+	if end := bytes.Index(data, crlfCRLF); end > 0 {
+		block = string(data[:end+2])
+	}
 	for {
-		headerBuf, n, err = p.parseNextHeader(headerBuf[:0], data)
+		var in string
+		if total < len(block) {
+			in = block[total:]
+		}
+		headerBuf, n, err = p.parseNextHeaderIn(headerBuf[:0], data, in)
 		data = data[n:]
 		total += n
 		for _, h := range headerBuf {
