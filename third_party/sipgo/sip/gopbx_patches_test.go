@@ -262,6 +262,9 @@ func TestTraceSwitch(t *testing.T) {
 // without a heap-allocated parser state and its two parameters in one
 // slice; a Via's parameters in one slice.
 func TestParseAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector; make test-third-party runs it again without")
+	}
 	var uri Uri
 	var params HeaderParams
 	addr := testing.AllocsPerRun(200, func() {

@@ -1,0 +1,6 @@
+//go:build race
+
+package sip
+
+// raceEnabled: the race detector changes what allocates (TestParseAllocs).
+const raceEnabled = true
