@@ -1,8 +1,10 @@
 package sip
 
 import (
+	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -340,5 +342,45 @@ func TestParseHeaderString(t *testing.T) {
 	}
 	if tag, _ := req.From().Params.Get("tag"); tag != "a1" || req.CallID().Value() != "c1" || string(req.Body()) != "body" {
 		t.Errorf("parsed %q", req.String())
+	}
+}
+
+// TestItoa: patch 11. The cached numbers are strconv's, collisions
+// included, and a cached one allocates nothing.
+func TestItoa(t *testing.T) {
+	for _, n := range []int{0, 7, 99, 100, 5060, 5060 + 4096, 5060, 65535, 65536, 1 << 20, -1} {
+		if got, want := itoa(n), strconv.Itoa(n); got != want {
+			t.Errorf("itoa(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	itoa(5070)
+	if a := testing.AllocsPerRun(100, func() { _ = itoa(5070) }); a != 0 {
+		t.Errorf("itoa of a cached port allocates %v times", a)
+	}
+}
+
+// TestDebugOffAllocs: patch 11. With debug logging off, creating and
+// ending a client transaction's log lines box nothing.
+func TestDebugOffAllocs(t *testing.T) {
+	l := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if debugOn(l) {
+		t.Fatal("debugOn at info level")
+	}
+	if !debugOn(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))) {
+		t.Fatal("not debugOn at debug level")
+	}
+	if raceEnabled {
+		return
+	}
+	key := strconv.Itoa(12345) + "__key"
+	if a := testing.AllocsPerRun(100, func() {
+		if debugOn(l) {
+			l.Debug("Client transaction destroyed", "tx", key)
+		}
+	}); a != 0 {
+		t.Errorf("a guarded Debug allocates %v times", a)
 	}
 }

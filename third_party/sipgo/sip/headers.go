@@ -902,7 +902,7 @@ func (h *ContentLengthHeader) valueStringWrite(buffer io.StringWriter) {
 
 func (h *ContentLengthHeader) Name() string { return "Content-Length" }
 
-func (h ContentLengthHeader) Value() string { return strconv.Itoa(int(h)) }
+func (h ContentLengthHeader) Value() string { return itoa(int(h)) }
 
 func (h *ContentLengthHeader) headerClone() Header { return h }
 
@@ -959,7 +959,7 @@ func (h *ViaHeader) valueStringWrite(buffer io.StringWriter) {
 
 	if h.Port > 0 {
 		buffer.WriteString(":")
-		buffer.WriteString(strconv.Itoa(h.Port))
+		buffer.WriteString(itoa(h.Port))
 	}
 
 	if h.Params != nil && h.Params.Length() > 0 {

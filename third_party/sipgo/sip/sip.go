@@ -1,7 +1,9 @@
 package sip
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 )
@@ -31,6 +33,11 @@ func SIPDebugTracer(t SIPTracer) {
 type SIPTraceSwitch interface {
 	SIPTraceOn() bool
 }
+
+// debugOn tells whether l logs at debug level (gopbx patch): slog boxes
+// every argument of a Debug call before it knows, an allocation per string
+// per transaction on the hot path.
+func debugOn(l *slog.Logger) bool { return l.Enabled(context.Background(), slog.LevelDebug) }
 
 // traceOn tells whether messages are to be traced now.
 func traceOn() bool {

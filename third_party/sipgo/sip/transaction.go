@@ -356,7 +356,7 @@ func makeServerTxKey(msg Message, asMethod RequestMethod) (string, error) {
 		builder.WriteString(TxSeperator)
 		builder.WriteString(firstViaHop.Host)
 		builder.WriteString(TxSeperator)
-		builder.WriteString(strconv.Itoa(port))
+		builder.WriteString(itoa(port))
 		builder.WriteString(TxSeperator)
 		builder.WriteString(string(method))
 

@@ -70,7 +70,9 @@ func (tx *ClientTx) Init() error {
 		tx.spinFsmWithError(client_input_timer_b, fmt.Errorf("Timer_B timed out. %w", ErrTransactionTimeout))
 	})
 	tx.mu.Unlock()
-	tx.log.Debug("Client transaction initialized", "tx", tx.Key())
+	if debugOn(tx.log) { // gopbx patch: no boxed arguments while debug is off
+		tx.log.Debug("Client transaction initialized", "tx", tx.Key())
+	}
 	return nil
 }
 
@@ -260,6 +262,8 @@ func (tx *ClientTx) delete(err error) bool {
 	if _, err := tx.conn.TryClose(); err != nil {
 		tx.log.Info("Closing connection returned error", "error", err, "tx", tx.Key())
 	}
-	tx.log.Debug("Client transaction destroyed", "tx", tx.Key())
+	if debugOn(tx.log) { // gopbx patch: no boxed arguments while debug is off
+		tx.log.Debug("Client transaction destroyed", "tx", tx.Key())
+	}
 	return true
 }

@@ -66,7 +66,9 @@ func (tx *ServerTx) Init() error {
 		})
 		tx.mu.Unlock()
 	}
-	tx.log.Debug("Server transaction initialized", "tx", tx.Key())
+	if debugOn(tx.log) { // gopbx patch: no boxed arguments while debug is off
+		tx.log.Debug("Server transaction initialized", "tx", tx.Key())
+	}
 	return nil
 }
 
@@ -156,7 +158,9 @@ func (tx *ServerTx) ackSendAsync(r *Request) {
 }
 
 func (tx *ServerTx) Terminate() {
-	tx.log.Debug("Server transaction terminating", "tx", tx.Key())
+	if debugOn(tx.log) { // gopbx patch: no boxed arguments while debug is off
+		tx.log.Debug("Server transaction terminating", "tx", tx.Key())
+	}
 	if tx.delete(ErrTransactionTerminated) {
 		// TODO: remove this double locking
 		tx.fsmMu.Lock()
@@ -267,7 +271,9 @@ func (tx *ServerTx) delete(err error) bool {
 	onterm := tx.onTerminate
 	tx.mu.Unlock()
 
-	tx.log.Debug("Server transaction destroyed", "tx", key)
+	if debugOn(tx.log) { // gopbx patch: no boxed arguments while debug is off
+		tx.log.Debug("Server transaction destroyed", "tx", key)
+	}
 	if onterm != nil {
 		onterm(key, err)
 	}

@@ -768,7 +768,9 @@ func (l *TransportLayer) getConnection(network, addr string) (Connection, error)
 		return nil, fmt.Errorf("transport %s is not supported", network)
 	}
 
-	l.log.Debug("getting connection", "network", network, "addr", addr)
+	if debugOn(l.log) { // gopbx patch: no boxed arguments while debug is off
+		l.log.Debug("getting connection", "network", network, "addr", addr)
+	}
 	c := transport.GetConnection(addr)
 	if c == nil {
 		return nil, errTransportConnectionDoesNotExists
