@@ -338,7 +338,9 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		}
 	})
 
-	ch.Log().Debug("new inbound call", "from", cid.String(), "exten", exten, "context", context_, "src", r.Source())
+	if lg := ch.Log(); lg.Enabled(ctx, slog.LevelDebug) { // its arguments cost allocations per call
+		lg.Debug("new inbound call", "from", cid.String(), "exten", exten, "context", context_, "src", r.Source())
+	}
 
 	// The dialplan runs on a goroutine of its own, and this handler
 	// (the INVITE's own goroutine, the fast path's or sipgo's) returns once the INVITE is

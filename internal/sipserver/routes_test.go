@@ -1,6 +1,9 @@
 package sipserver
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -59,4 +62,34 @@ func BenchmarkAdvertisedWildcard(b *testing.B) {
 			r.advertised("0.0.0.0:5060", "127.0.0.5:5060")
 		}
 	})
+}
+
+// TestClientForShared: one client per (advertised address, transport,
+// UDP socket), whatever the transport's case; another socket or
+// transport gets its own.
+func TestClientForShared(t *testing.T) {
+	s, err := New(Options{UserAgent: "gopbx-test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}, {Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}()
+	l := s.Listeners()
+	a, b := l[0].Addr, l[1].Addr
+	c := s.ClientFor(a, "127.0.0.5:5060", "UDP")
+	if c == nil || s.ClientFor(a, "127.0.0.5:5060", "udp") != c || s.ClientFor(a, "127.0.0.6:5070", "udp") != c {
+		t.Fatal("the same socket and transport got another client")
+	}
+	if s.ClientFor(b, "127.0.0.5:5060", "udp") == c {
+		t.Fatal("another UDP socket got the same client")
+	}
+	if s.ClientFor(a, "127.0.0.5:5060", "tcp") == c {
+		t.Fatal("TCP got the UDP client")
+	}
 }

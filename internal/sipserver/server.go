@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,7 +60,8 @@ type Server struct {
 	handlers map[sip.RequestMethod]Handler
 	ackClaim func(*sip.Request) bool // see ClaimACK
 	tracer   *tracer
-	clients  sync.Map // ClientFor's clients by key
+	clientMu sync.RWMutex
+	clients  map[clientKey]*sipgo.Client // ClientFor's
 	routes   *sourceRoutes
 
 	mu        sync.Mutex
@@ -460,12 +460,17 @@ func (s *Server) ClientFor(local, remote, transport string) *sipgo.Client {
 	udp := strings.EqualFold(transport, "udp") || transport == ""
 	// Clients are shared per (advertised address, transport, local
 	// socket): one per call was an allocation held for the whole call.
-	key := host + "|" + strconv.Itoa(port) + "|" + strings.ToLower(transport)
+	// A struct key in a plain map: the string key (and sync.Map's boxing)
+	// were allocations on every call's path.
+	key := clientKey{host: host, port: port, transport: transportKey(transport)}
 	if udp {
-		key += "|" + local
+		key.local = local
 	}
-	if c, ok := s.clients.Load(key); ok {
-		return c.(*sipgo.Client)
+	s.clientMu.RLock()
+	c, ok := s.clients[key]
+	s.clientMu.RUnlock()
+	if ok {
+		return c
 	}
 	opts := []sipgo.ClientOption{sipgo.WithClientLogger(s.sipgoLog), sipgo.WithClientNAT()}
 	if host != "" {
@@ -478,6 +483,32 @@ func (s *Server) ClientFor(local, remote, transport string) *sipgo.Client {
 	if err != nil {
 		return s.client // options above cannot fail on valid addresses
 	}
-	actual, _ := s.clients.LoadOrStore(key, c)
-	return actual.(*sipgo.Client)
+	s.clientMu.Lock()
+	defer s.clientMu.Unlock()
+	if actual, ok := s.clients[key]; ok {
+		return actual
+	}
+	if s.clients == nil {
+		s.clients = make(map[clientKey]*sipgo.Client)
+	}
+	s.clients[key] = c
+	return c
+}
+
+type clientKey struct {
+	host      string
+	port      int
+	transport string
+	local     string // UDP: the socket requests leave from
+}
+
+// transportKey is transport in lower case, without allocating for the
+// usual ones.
+func transportKey(t string) string {
+	for _, k := range []string{"udp", "tcp", "tls", "ws", "wss"} {
+		if strings.EqualFold(t, k) {
+			return k
+		}
+	}
+	return strings.ToLower(t)
 }

@@ -5,6 +5,7 @@ package dial
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,7 +139,11 @@ func Run(ctx context.Context, dl Dialer, caller *channel.Channel, s Spec) error 
 			lastCause = channel.CauseSubscriberAbsent
 			continue
 		}
-		caller.Log().Debug("dial: called", "dest", leg.Name()) // per call, like Asterisk's verbose "Called": not for the INFO log
+		// Per call, like Asterisk's verbose "Called": not for the INFO log
+		// (and its argument boxed only when it is logged).
+		if lg := caller.Log(); lg.Enabled(ctx, slog.LevelDebug) {
+			lg.Debug("dial: called", "dest", leg.Name())
+		}
 		legs = append(legs, leg)
 	}
 	caller.SetVar("DIALSTATUS", "")
