@@ -374,7 +374,11 @@ func TestMediaHoldMusic(t *testing.T) {
 	// during the 2.5 s on hold (the whole call lasted over 5 s).
 	st := harness.MeasureAudio(t, received(t, bob), 300*time.Millisecond)
 	t.Logf("bob received %.2f s (after 0.3 s) at %.1f dBFS", st.Length, st.RMSdB)
-	if st.Length < 1.5 || st.Length > 3.2 {
+	// At least 1 s of the 2.5 s: under the full suite's parallel load on
+	// 2 CPUs a fresh-clone CI run once recorded 1.6 s (baresip keeps only
+	// what arrives in time); a music-less hold records nothing, and music
+	// outside the hold more than 3.5 s.
+	if st.Length < 0.7 || st.Length > 3.2 {
 		t.Errorf("bob received %.2f s of audio, want about the 2.5 s on hold (music only while held)", st.Length+0.3)
 	}
 	if st.RMSdB < -40 {
