@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gopbx/gopbx/internal/netnstest"
 )
 
 // open makes a forwarder with a table of the test's own, or fails under
@@ -77,52 +79,14 @@ func TestForwardBothWays(t *testing.T) {
 // after-routing maps on its way out), so it runs in a network namespace
 // of its own whose lo gets four ULA addresses.
 func TestForwardBothWaysIPv6(t *testing.T) {
-	if os.Getenv(netnsHelperEnv) != "" {
-		t.Skip("in a helper process")
-	}
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("network namespaces or nftables unavailable under CI: "+format, args...)
-		}
-		t.Skipf("needs root, iproute2, network namespaces and nf_tables: "+format, args...)
-	}
-	ns := fmt.Sprintf("gopbx%d-v6", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		unavailable("ip netns add %s: %v: %s", ns, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns, err, out)
-		}
-	})
-	cmds := [][]string{{"-n", ns, "link", "set", "lo", "up"}}
-	for i := 1; i <= 4; i++ {
-		cmds = append(cmds, []string{"-n", ns, "addr", "add", fmt.Sprintf("fd00:43::%d/128", i), "dev", "lo", "nodad"})
-	}
-	for _, args := range cmds {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run=^TestHelperIPv6$", "-test.count=1", "-test.v", "-test.timeout=20s")
-	cmd.Env = append(os.Environ(), netnsHelperEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestHelperIPv6") {
-		t.Fatalf("IPv6 forwarding in namespace %s: %v\n%s", ns, err, out)
-	}
+	netnstest.RunInLoopbackNS(t, "v6", "TestHelperIPv6", "fd00:43::1/128", "fd00:43::2/128", "fd00:43::3/128", "fd00:43::4/128")
 }
 
 // TestHelperIPv6 is TestForwardBothWaysIPv6's body, run in its namespace.
 func TestHelperIPv6(t *testing.T) {
-	if os.Getenv(netnsHelperEnv) == "" {
+	if !netnstest.InHelper() {
 		return
 	}
-	t.Setenv("CI", "true") // no skip in here: the parent checks for PASS
 	// Subtests: each forwarder is closed before the next opens its table.
 	t.Run("forward", func(t *testing.T) {
 		testForwardBothWays(t, "[fd00:43::2]:0", "[fd00:43::3]:0", "[fd00:43::1]:0", "[fd00:43::4]:0")

@@ -10,11 +10,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gopbx/gopbx/internal/netnstest"
 )
 
 // TestKernelForward: with kernelforward on, a bridged same-codec call is
@@ -26,52 +26,17 @@ func TestKernelForward(t *testing.T) {
 	testKernelForward(t, "127.0.44.1", "127.0.44.2", "127.0.44.3", "127.0.44.4")
 }
 
-const kernelHelperEnv = "GOPBX_MEDIA_KERNEL_V6_HELPER"
-
 // TestKernelForwardIPv6: the same with IPv6 phones and ports (the ip6
 // table), in a network namespace of its own whose lo gets four ULA
 // addresses (the host's lo has only ::1, and a far end on our own address
 // makes the kernel's rules ambiguous).
 func TestKernelForwardIPv6(t *testing.T) {
-	if os.Getenv(kernelHelperEnv) != "" {
-		t.Skip("in a helper process")
-	}
-	ns := fmt.Sprintf("gopbx%d-mv6", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("network namespaces unavailable under CI: ip netns add: %v: %s", err, out)
-		}
-		t.Skipf("needs root and iproute2: ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns, err, out)
-		}
-	})
-	cmds := [][]string{{"-n", ns, "link", "set", "lo", "up"}}
-	for i := 1; i <= 4; i++ {
-		cmds = append(cmds, []string{"-n", ns, "addr", "add", fmt.Sprintf("fd00:44::%d/128", i), "dev", "lo", "nodad"})
-	}
-	for _, args := range cmds {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run=^TestHelperKernelIPv6$", "-test.count=1", "-test.v", "-test.timeout=30s")
-	cmd.Env = append(os.Environ(), kernelHelperEnv+"=1", "CI=true")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestHelperKernelIPv6") {
-		t.Fatalf("IPv6 kernel forwarding in namespace %s: %v\n%s", ns, err, out)
-	}
+	netnstest.RunInLoopbackNS(t, "mv6", "TestHelperKernelIPv6", "fd00:44::1/128", "fd00:44::2/128", "fd00:44::3/128", "fd00:44::4/128")
 }
 
 // TestHelperKernelIPv6 is TestKernelForwardIPv6's body, in its namespace.
 func TestHelperKernelIPv6(t *testing.T) {
-	if os.Getenv(kernelHelperEnv) == "" {
+	if !netnstest.InHelper() {
 		return
 	}
 	testKernelForward(t, "fd00:44::1", "fd00:44::2", "fd00:44::3", "fd00:44::4")
