@@ -551,10 +551,14 @@ func (b *bench) rtpStep(w workload, n int, dur time.Duration, tag string) (*medi
 	}
 	defer e.close()
 	if w.KernelForward {
-		// gopbx removes its table on a clean stop, not when killed with
-		// its calls up: an empty table would still look up every UDP
-		// packet of the host.
-		defer func() { _ = exec.Command("nft", "delete", "table", "ip", kernelTable).Run() }()
+		// gopbx removes its tables (ip and ip6) on a clean stop, not when
+		// killed with its calls up: an empty table would still look up
+		// every UDP packet of the host.
+		defer func() {
+			for _, family := range []string{"ip", "ip6"} {
+				_ = exec.Command("nft", "delete", "table", family, kernelTable).Run()
+			}
+		}()
 	}
 	r := &mediaRun{Calls: n}
 	fmt.Printf("   gopbx %6d calls %s ... ", n, tag)
