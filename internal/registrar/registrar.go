@@ -102,7 +102,8 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 	p := rg.policy.Load()
 	to := r.To()
 	aor := to.Address.User
-	log := lazylog.With(r.Log, slog.String("aor", aor))
+	// Made only when something is logged: most REGISTERs log nothing.
+	log := func() *slog.Logger { return lazylog.With(r.Log, slog.String("aor", aor)) }
 
 	ep := p.Endpoints.ByAOR(aor)
 	if ep == nil {
@@ -119,7 +120,7 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 			}
 			return
 		}
-		log.Warn("register for unknown aor")
+		log().Warn("register for unknown aor")
 		r.Respond(404, "Not Found")
 		return
 	}
@@ -127,7 +128,7 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	if !ep.Dynamic {
-		log.Warn("register refused: endpoint is not dynamic", "endpoint", ep.Key())
+		log().Warn("register refused: endpoint is not dynamic", "endpoint", ep.Key())
 		r.Respond(403, "Forbidden")
 		return
 	}
@@ -140,7 +141,7 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 	if err != nil {
 		var re *regError
 		if errors.As(err, &re) {
-			log.Warn("register refused", "status", re.code, "reason", re.reason)
+			log().Warn("register refused", "status", re.code, "reason", re.reason)
 			r.Respond(re.code, re.reason, re.hdrs...)
 			return
 		}
@@ -148,7 +149,7 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 			r.Respond(500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
 			return
 		}
-		log.Error("register failed", "error", err)
+		log().Error("register failed", "error", err)
 		r.Respond(500, "Server Internal Error")
 		return
 	}
@@ -163,10 +164,12 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(http1123)))
 	if err := r.Send(res); err != nil {
-		log.Warn("send register response", "error", err)
+		log().Warn("send register response", "error", err)
 		return
 	}
-	log.Debug("registered", "endpoint", ep.Key(), "contacts", len(bindings), "received", r.Source())
+	if r.Log.Enabled(ctx, slog.LevelDebug) {
+		log().Debug("registered", "endpoint", ep.Key(), "contacts", len(bindings), "received", r.Source())
+	}
 }
 
 const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"

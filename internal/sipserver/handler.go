@@ -98,8 +98,8 @@ func (r *Request) Respond(code int, reason string, hdrs ...sip.Header) error {
 
 // Send sends res on the request's transaction, adding the Server header.
 func (r *Request) Send(res *sip.Response) error {
-	if ua := r.srv.userAgent(); ua != "" && res.GetHeader("Server") == nil {
-		res.AppendHeader(sip.NewHeader("Server", ua))
+	if h := r.srv.serverHeader(); h != nil && res.GetHeader("Server") == nil {
+		res.AppendHeader(h)
 	}
 	if res.StatusCode >= 200 {
 		r.responded = true

@@ -53,6 +53,7 @@ type Server struct {
 	srv      *sipgo.Server
 	client   *sipgo.Client
 	uaName   atomic.Pointer[string]
+	uaHdr    atomic.Pointer[sip.Header] // Server: uaName, shared by responses (never changed)
 	external atomic.Pointer[map[string]External]
 	bad      *badRequests // 400 for UDP requests sipgo cannot parse
 	supp     []string
@@ -173,8 +174,18 @@ func New(opts Options) (*Server, error) {
 
 // SetUserAgent changes the Server/User-Agent value (core reload).
 func (s *Server) SetUserAgent(ua string) {
+	var h sip.Header
+	if ua != "" {
+		h = sip.NewHeader("Server", ua)
+	}
+	s.uaHdr.Store(&h)
 	s.uaName.Store(&ua)
 }
+
+// serverHeader is the Server header of every response (nil with no user
+// agent): one header shared by all, as nothing changes a header once it
+// is in a response.
+func (s *Server) serverHeader() sip.Header { return *s.uaHdr.Load() }
 
 func (s *Server) userAgent() string { return *s.uaName.Load() }
 
