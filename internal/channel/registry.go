@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,8 +120,8 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 	ctx, cancel := context.WithCancel(context.Background())
 	now := time.Now()
 	c := &Channel{
-		name:     fmt.Sprintf("%s/%s-%08x", tech, resource, n),
-		uniqueID: fmt.Sprintf("%d.%d", now.Unix(), n),
+		name:     channelName(tech, resource, n),
+		uniqueID: uniqueID(now, n),
 		seq:      n,
 		tech:     tech,
 		resource: resource,
@@ -145,6 +146,27 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 	sh.mu.Unlock()
 	r.publish(Update{Kind: UpdNew, Channel: c})
 	return c
+}
+
+// channelName is "tech/resource-%08x" of n, and uniqueID "%d.%d" of the
+// unix time and n, without fmt (its boxed arguments and parsing were a
+// tenth of a channel's set-up allocations).
+func channelName(tech, resource string, n uint32) string {
+	var buf [64]byte // one allocation, the string, for the usual names
+	b := append(append(append(append(buf[:0], tech...), '/'), resource...), '-')
+	var hex [8]byte
+	h := strconv.AppendUint(hex[:0], uint64(n), 16)
+	for range 8 - len(h) {
+		b = append(b, '0')
+	}
+	return string(append(b, h...))
+}
+
+func uniqueID(now time.Time, n uint32) string {
+	var b [32]byte
+	out := strconv.AppendInt(b[:0], now.Unix(), 10)
+	out = strconv.AppendUint(append(out, '.'), uint64(n), 10)
+	return string(out)
 }
 
 func (r *Registry) remove(c *Channel) {
