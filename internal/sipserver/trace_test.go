@@ -16,20 +16,7 @@ import (
 // what the fast path sent, with the peer's address; off, nothing is traced
 // (sipgo's transports ask the tracers, see fanout.SIPTraceOn).
 func TestTrace(t *testing.T) {
-	s, err := New(Options{UserAgent: "gopbx-test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Handle(sip.OPTIONS, HandlerFunc(func(ctx context.Context, r *Request) { r.Respond(200, "OK") }))
-	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	}()
-	addr := s.Listeners()[0].Addr
+	s, addr := optionsServer(t)
 	var mu sync.Mutex
 	var got []string
 	tr := s.Tracer()
@@ -71,10 +58,10 @@ func TestTrace(t *testing.T) {
 
 func sipTraceOn() bool { return fanout{}.SIPTraceOn() }
 
-// TestServerHeader: responses carry the user agent as Server; a reload
-// that changes it (SetUserAgent) changes the header, and an empty one
-// leaves it out.
-func TestServerHeader(t *testing.T) {
+// optionsServer serves OPTIONS with 200 on a UDP socket of 127.0.0.1 (the
+// fast path) until the test ends.
+func optionsServer(t *testing.T) (*Server, string) {
+	t.Helper()
 	s, err := New(Options{UserAgent: "gopbx-test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -83,12 +70,19 @@ func TestServerHeader(t *testing.T) {
 	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		s.Shutdown(ctx)
-	}()
-	addr := s.Listeners()[0].Addr
+	})
+	return s, s.Listeners()[0].Addr
+}
+
+// TestServerHeader: responses carry the user agent as Server; a reload
+// that changes it (SetUserAgent) changes the header, and an empty one
+// leaves it out.
+func TestServerHeader(t *testing.T) {
+	s, addr := optionsServer(t)
 	for _, ua := range []string{"gopbx-test", "Asterisk PBX 20", ""} {
 		s.SetUserAgent(ua)
 		res := exchangeUDP(t, addr, request("OPTIONS", "UDP", ""))
