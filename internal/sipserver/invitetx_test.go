@@ -17,14 +17,24 @@ import (
 // given handler and returns the server and its address.
 func startInviteServer(t *testing.T, h HandlerFunc) (*Server, string) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := New(Options{UserAgent: "gopbx-test", Log: log})
+	return udpTestServer(t, map[sip.RequestMethod]Handler{
+		sip.INVITE: h,
+		sip.ACK:    HandlerFunc(func(context.Context, *Request) {}),
+		sip.CANCEL: HandlerFunc(func(ctx context.Context, r *Request) { r.Respond(481, "Call/Transaction Does Not Exist") }),
+	})
+}
+
+// udpTestServer serves handlers on a UDP socket of 127.0.0.1 (the fast
+// path) until the test ends, and returns the server and its address.
+func udpTestServer(t *testing.T, handlers map[sip.RequestMethod]Handler) (*Server, string) {
+	t.Helper()
+	s, err := New(Options{UserAgent: "gopbx-test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Handle(sip.INVITE, h)
-	s.Handle(sip.ACK, HandlerFunc(func(context.Context, *Request) {}))
-	s.Handle(sip.CANCEL, HandlerFunc(func(ctx context.Context, r *Request) { r.Respond(481, "Call/Transaction Does Not Exist") }))
+	for m, h := range handlers {
+		s.Handle(m, h)
+	}
 	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
 		t.Fatal(err)
 	}

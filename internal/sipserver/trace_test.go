@@ -2,8 +2,6 @@ package sipserver
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -58,37 +56,10 @@ func TestTrace(t *testing.T) {
 
 func sipTraceOn() bool { return fanout{}.SIPTraceOn() }
 
-// optionsServer serves OPTIONS with 200 on a UDP socket of 127.0.0.1 (the
-// fast path) until the test ends.
+// optionsServer answers OPTIONS with 200 (udpTestServer).
 func optionsServer(t *testing.T) (*Server, string) {
 	t.Helper()
-	s, err := New(Options{UserAgent: "gopbx-test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Handle(sip.OPTIONS, HandlerFunc(func(ctx context.Context, r *Request) { r.Respond(200, "OK") }))
-	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
+	return udpTestServer(t, map[sip.RequestMethod]Handler{
+		sip.OPTIONS: HandlerFunc(func(ctx context.Context, r *Request) { r.Respond(200, "OK") }),
 	})
-	return s, s.Listeners()[0].Addr
-}
-
-// TestServerHeader: responses carry the user agent as Server; a reload
-// that changes it (SetUserAgent) changes the header, and an empty one
-// leaves it out.
-func TestServerHeader(t *testing.T) {
-	s, addr := optionsServer(t)
-	for _, ua := range []string{"gopbx-test", "Asterisk PBX 20", ""} {
-		s.SetUserAgent(ua)
-		res := exchangeUDP(t, addr, request("OPTIONS", "UDP", ""))
-		has := strings.Contains(res, "\r\nServer: ")
-		if ua != "" && !strings.Contains(res, "\r\nServer: "+ua+"\r\n") || ua == "" && has {
-			t.Errorf("user agent %q: response\n%s", ua, res)
-		}
-	}
 }

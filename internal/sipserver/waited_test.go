@@ -2,8 +2,6 @@ package sipserver
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -17,30 +15,18 @@ import (
 // queued (what overload_wait refuses on), and one on an idle server
 // almost none.
 func TestWaited(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := New(Options{UserAgent: "gopbx-test", Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const hold = 300 * time.Millisecond
-	s.Handle(sip.OPTIONS, HandlerFunc(func(ctx context.Context, r *Request) {
-		time.Sleep(hold) // keeps a fast-path worker busy
-		r.Respond(200, "OK")
-	}))
 	waited := make(chan time.Duration, 4)
-	s.Handle(sip.INVITE, HandlerFunc(func(ctx context.Context, r *Request) {
-		waited <- r.Waited()
-		r.Respond(486, "Busy Here")
-	}))
-	if err := s.Listen(context.Background(), []Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
+	_, addr := udpTestServer(t, map[sip.RequestMethod]Handler{
+		sip.OPTIONS: HandlerFunc(func(ctx context.Context, r *Request) {
+			time.Sleep(hold) // keeps a fast-path worker busy
+			r.Respond(200, "OK")
+		}),
+		sip.INVITE: HandlerFunc(func(ctx context.Context, r *Request) {
+			waited <- r.Waited()
+			r.Respond(486, "Busy Here")
+		}),
 	})
-	addr := s.Listeners()[0].Addr
 	c, err := net.Dial("udp", addr)
 	if err != nil {
 		t.Fatal(err)
