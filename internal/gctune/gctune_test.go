@@ -39,21 +39,33 @@ func gcPercent() int {
 
 var sink []byte
 
-// TestTune: under an allocation rate above BusyRate, after a cycle with a
-// small live heap the percentage lets the heap grow to the floor; when
-// Tune ends the percentage it found is back.
-func TestTune(t *testing.T) {
+// unsetGOGC removes GOGC from the environment for the test (Tune leaves
+// the collector to it when set).
+func unsetGOGC(t *testing.T) {
 	if _, ok := os.LookupEnv("GOGC"); ok {
-		t.Setenv("GOGC", "") // re-set below: the test needs it unset
+		t.Setenv("GOGC", "") // restores it after the test
 		os.Unsetenv("GOGC")
 	}
-	before := gcPercent()
+}
+
+// startTune runs Tune with a 256 MiB floor; stop ends it and waits.
+func startTune(t *testing.T) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		Tune(ctx, 256<<20, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
+	return func() { cancel(); <-done }
+}
+
+// TestTune: under an allocation rate above BusyRate, after a cycle with a
+// small live heap the percentage lets the heap grow to the floor; when
+// Tune ends the percentage it found is back.
+func TestTune(t *testing.T) {
+	unsetGOGC(t)
+	before := gcPercent()
+	stop := startTune(t)
 	deadline := time.Now().Add(5 * time.Second)
 	for gcPercent() <= 100 && time.Now().Before(deadline) {
 		for range 4 { // 200 MiB/s
@@ -65,8 +77,7 @@ func TestTune(t *testing.T) {
 	if p := gcPercent(); p <= 100 {
 		t.Fatalf("GC percent %d after cycles with a live heap far below the floor, want above 100", p)
 	}
-	cancel()
-	<-done
+	stop()
 	if p := gcPercent(); p != before {
 		t.Errorf("GC percent %d after Tune ended, want the original %d", p, before)
 	}
@@ -75,17 +86,8 @@ func TestTune(t *testing.T) {
 // TestTuneIdle: while the process allocates little (below BusyRate) the
 // floor does not apply: collections stay at Go's default target.
 func TestTuneIdle(t *testing.T) {
-	if _, ok := os.LookupEnv("GOGC"); ok {
-		t.Setenv("GOGC", "")
-		os.Unsetenv("GOGC")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Tune(ctx, 256<<20, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	defer func() { cancel(); <-done }()
+	unsetGOGC(t)
+	defer startTune(t)()
 	for range 100 { // 2.5 s at about 2.5 MiB/s
 		sink = make([]byte, 64<<10)
 		runtime.GC()
@@ -100,12 +102,7 @@ func TestTuneIdle(t *testing.T) {
 func TestTuneLeavesGOGC(t *testing.T) {
 	t.Setenv("GOGC", "100")
 	before := gcPercent()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Tune(ctx, 256<<20, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
+	stop := startTune(t)
 	for range 15 {
 		sink = make([]byte, 1<<20)
 		runtime.GC()
@@ -115,6 +112,5 @@ func TestTuneLeavesGOGC(t *testing.T) {
 			break
 		}
 	}
-	cancel()
-	<-done
+	stop()
 }
