@@ -28,8 +28,8 @@ import (
 //     ACK or Timer H; the ACK is matched in the read hook, before parsing
 //     anything else, and ends the transaction (ACK retransmissions are
 //     absorbed for Timer I);
-//   - a CANCEL is matched here too: 200 to the CANCEL, the OnCancel
-//     callbacks (sipgo's dialog ends its context), then 487.
+//   - a CANCEL is matched here too: 200 to the CANCEL, 487, then the
+//     OnCancel callbacks (sipgo's dialog ends its context).
 //
 // The transaction never touches the INVITE after its creation: sipgo parses
 // headers lazily, so reading the request here while the handler's goroutine
@@ -206,7 +206,10 @@ func (tx *inviteTx) ack(req *sip.Request) bool {
 }
 
 // cancel runs a matched CANCEL: a 200 for it and, before a final
-// response, the OnCancel callbacks and a 487 built from the CANCEL.
+// response, a 487 built from the CANCEL, then the OnCancel callbacks. The
+// 487 goes first: a callback ends the dialog's context, and a handler that
+// returns on it without responding would otherwise end the transaction
+// (handlerDone) before the 487, leaving the caller without a final answer.
 func (tx *inviteTx) cancel(req *sip.Request) {
 	ok := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	if ua := tx.tab.f.s.userAgent(); ua != "" {
@@ -227,9 +230,6 @@ func (tx *inviteTx) cancel(req *sip.Request) {
 	tag := tx.toTag
 	tx.err = sip.ErrTransactionCanceled
 	tx.mu.Unlock()
-	for _, f := range cbs {
-		f(req)
-	}
 	res := sip.NewResponseFromRequest(req, 487, "Request Terminated", nil)
 	if cs := res.CSeq(); cs != nil {
 		cs.MethodName = sip.INVITE
@@ -241,6 +241,9 @@ func (tx *inviteTx) cancel(req *sip.Request) {
 		res.AppendHeader(sip.NewHeader("Server", ua))
 	}
 	tx.Respond(res)
+	for _, f := range cbs {
+		f(req)
+	}
 }
 
 // terminate ends the transaction; the table keeps it for keep (to absorb

@@ -188,6 +188,37 @@ func TestInviteTxCancel(t *testing.T) {
 	}
 }
 
+// A handler that returns without responding as soon as it sees the
+// CANCEL (Dial ending on the dialog's context) must not take the caller's
+// 487 away: the transaction used to end with the handler, between the
+// OnCancel callbacks and the 487.
+func TestInviteTxCancelHandlerReturns(t *testing.T) {
+	_, addr := startInviteServer(t, func(ctx context.Context, r *Request) {
+		res := r.NewResponse(180, "Ringing")
+		res.To().Params.Add("tag", "ring2")
+		r.Send(res)
+		seen := make(chan struct{})
+		r.Tx.OnCancel(func(*sip.Request) {
+			close(seen)
+			time.Sleep(100 * time.Millisecond) // the handler is gone by now
+		})
+		<-seen
+	})
+	p := dialPeer(t, addr)
+	p.send(rawInvite("INVITE", "z9hG4bKcan2", "can2@test", ""))
+	p.expect(2*time.Second, "180 Ringing")
+	time.Sleep(50 * time.Millisecond) // the handler registers OnCancel after its 180
+	p.send(rawInvite("CANCEL", "z9hG4bKcan2", "can2@test", ""))
+	p.expect(time.Second, "200 OK")
+	term := p.expect(time.Second, "487 Request Terminated")
+	if toTagOf(term) != "ring2" {
+		t.Fatalf("487 without the 180's To tag:\n%s", term)
+	}
+	if line, _ := p.next(300 * time.Millisecond); line != "" {
+		t.Fatalf("after the 487: %q", line) // e.g. a 500 for the handler's silence
+	}
+}
+
 // A 2xx moves the transaction to Accepted: the handler may send it again
 // (sipgo's dialog retransmits it until the ACK) and a retransmitted INVITE
 // gets it too.
