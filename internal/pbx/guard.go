@@ -188,7 +188,7 @@ func (g *guard) Admit(r *sipserver.Request) bool {
 		// of a call (RFC 7339's motive, answered the way Asterisk answers
 		// maxload: 503). Sources in ban_ignore are not exempt: this
 		// protects the server, not from the source.
-		if w := cfg.OverloadWait; w > 0 && r.Waited() > w {
+		if w, d := cfg.OverloadWait, cfg.OverloadDelay; (w > 0 && r.Waited() > w) || (d > 0 && r.QueueDelay() > d) {
 			g.shield.Log(event(security.EventOverloaded, r, fromUser(r)))
 			respondStateless(r, 503, "Service Unavailable", sip.NewHeader("Retry-After", "2"))
 			return false

@@ -16,29 +16,37 @@ import (
 	"github.com/gopbx/gopbx/internal/sipserver"
 )
 
-// TestOverloadWait: with the fast path's workers all busy, a new INVITE
-// queues; once it has waited more than overload_wait the guard answers it
-// 503 with Retry-After and its handler never runs. On an idle server the
-// same INVITE reaches its handler.
-func TestOverloadWait(t *testing.T) {
+// overloadPeer is a UDP client of a sipserver guarded by a guard with
+// cfg, whose OPTIONS handler holds a fast-path worker for hold and whose
+// REGISTER and INVITE handlers answer at once (INVITE: 486, announced on
+// handled).
+type overloadPeer struct {
+	t       *testing.T
+	c       net.Conn
+	seq     int
+	handled chan struct{}
+}
+
+func newOverloadPeer(t *testing.T, cfg security.Config, hold time.Duration) *overloadPeer {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g := &guard{log: log}
-	cfg := security.Defaults()
-	cfg.OverloadWait = 100 * time.Millisecond
 	g.shield = security.New(cfg, log, nil)
-
 	s, err := sipserver.New(sipserver.Options{UserAgent: "gopbx-test", Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.SetGate(g)
 	s.Handle(sip.OPTIONS, sipserver.HandlerFunc(func(ctx context.Context, r *sipserver.Request) {
-		time.Sleep(400 * time.Millisecond) // keeps a fast-path worker busy
+		time.Sleep(hold) // keeps a fast-path worker busy
 		r.Respond(200, "OK")
 	}))
-	handled := make(chan struct{}, 4)
+	s.Handle(sip.REGISTER, sipserver.HandlerFunc(func(ctx context.Context, r *sipserver.Request) {
+		r.Respond(200, "OK")
+	}))
+	p := &overloadPeer{t: t, handled: make(chan struct{}, 4)}
 	s.Handle(sip.INVITE, sipserver.HandlerFunc(func(ctx context.Context, r *sipserver.Request) {
-		handled <- struct{}{}
+		p.handled <- struct{}{}
 		r.Respond(486, "Busy Here")
 	}))
 	if err := s.Listen(context.Background(), []sipserver.Listener{{Proto: "udp", Addr: "127.0.0.1:0"}}); err != nil {
@@ -49,59 +57,119 @@ func TestOverloadWait(t *testing.T) {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	c, err := net.Dial("udp", s.Listeners()[0].Addr)
-	if err != nil {
+	if p.c, err = net.Dial("udp", s.Listeners()[0].Addr); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	seq := 0
-	send := func(method string) {
-		t.Helper()
-		seq++
-		msg := method + " sip:100@127.0.0.1 SIP/2.0\r\n" +
-			"Via: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK-ow-" + strconv.Itoa(seq) + ";rport\r\n" +
-			"Max-Forwards: 70\r\nFrom: <sip:tester@127.0.0.1>;tag=a\r\nTo: <sip:100@127.0.0.1>\r\n" +
-			"Call-ID: ow-" + strconv.Itoa(seq) + "\r\nCSeq: 1 " + method + "\r\n" +
-			"Contact: <sip:tester@" + c.LocalAddr().String() + ">\r\nContent-Length: 0\r\n\r\n"
-		if _, err := c.Write([]byte(msg)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// final reads responses until one for INVITE that is not provisional.
-	final := func() string {
-		t.Helper()
-		buf := make([]byte, 65535)
-		c.SetReadDeadline(time.Now().Add(3 * time.Second))
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				t.Fatalf("no final response to the INVITE: %v", err)
-			}
-			res := string(buf[:n])
-			if strings.Contains(res, " INVITE\r\n") && !strings.HasPrefix(res, "SIP/2.0 1") {
-				return res
-			}
-		}
-	}
+	t.Cleanup(func() { p.c.Close() })
+	return p
+}
 
-	send("INVITE")
-	if res := final(); !strings.HasPrefix(res, "SIP/2.0 486 ") {
-		t.Fatalf("idle server: %q, want the handler's 486", strings.SplitN(res, "\r\n", 2)[0])
+func (p *overloadPeer) send(method string) {
+	p.t.Helper()
+	p.seq++
+	c, seq := p.c, strconv.Itoa(p.seq)
+	msg := method + " sip:100@127.0.0.1 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK-ow-" + seq + ";rport\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:tester@127.0.0.1>;tag=a\r\nTo: <sip:100@127.0.0.1>\r\n" +
+		"Call-ID: ow-" + seq + "\r\nCSeq: 1 " + method + "\r\n" +
+		"Contact: <sip:tester@" + c.LocalAddr().String() + ">\r\nContent-Length: 0\r\n\r\n"
+	if _, err := c.Write([]byte(msg)); err != nil {
+		p.t.Fatal(err)
 	}
-	<-handled
+}
+
+// final reads responses until one for INVITE that is not provisional and
+// returns its status line; a 503 must carry Retry-After.
+func (p *overloadPeer) final() string {
+	p.t.Helper()
+	buf := make([]byte, 65535)
+	p.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		n, err := p.c.Read(buf)
+		if err != nil {
+			p.t.Fatalf("no final response to the INVITE: %v", err)
+		}
+		res := string(buf[:n])
+		if strings.Contains(res, " INVITE\r\n") && !strings.HasPrefix(res, "SIP/2.0 1") {
+			line, _, _ := strings.Cut(res, "\r\n")
+			if strings.HasPrefix(line, "SIP/2.0 503 ") && !strings.Contains(res, "Retry-After: 2") {
+				p.t.Fatalf("503 without Retry-After:\n%s", res)
+			}
+			return line
+		}
+	}
+}
+
+// notHandled fails the test if an INVITE reached its handler.
+func (p *overloadPeer) notHandled() {
+	p.t.Helper()
+	select {
+	case <-p.handled:
+		p.t.Error("the refused INVITE reached its handler")
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestOverloadWait: with the fast path's workers all busy, a new INVITE
+// queues; once it has waited more than overload_wait the guard answers it
+// 503 with Retry-After and its handler never runs. On an idle server the
+// same INVITE reaches its handler.
+func TestOverloadWait(t *testing.T) {
+	cfg := security.Defaults()
+	cfg.OverloadWait = 100 * time.Millisecond
+	cfg.OverloadDelay = 0
+	p := newOverloadPeer(t, cfg, 400*time.Millisecond)
+
+	p.send("INVITE")
+	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 486 ") {
+		t.Fatalf("idle server: %q, want the handler's 486", res)
+	}
+	<-p.handled
 
 	for i := 0; i < 128; i++ { // sipserver's fastWorkers: all sleep in an OPTIONS
-		send("OPTIONS")
+		p.send("OPTIONS")
 	}
 	time.Sleep(50 * time.Millisecond)
-	send("INVITE")
-	res := final()
-	if !strings.HasPrefix(res, "SIP/2.0 503 ") || !strings.Contains(res, "Retry-After: 2") {
+	p.send("INVITE")
+	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 503 ") {
 		t.Fatalf("INVITE queued past overload_wait: %q, want 503 with Retry-After", res)
 	}
-	select {
-	case <-handled:
-		t.Error("the refused INVITE reached its handler")
-	case <-time.After(200 * time.Millisecond):
+	p.notHandled()
+}
+
+// TestOverloadDelay: after a backlog in which every request waited (all
+// workers held, REGISTERs queued behind them), a new INVITE gets 503 even
+// though it did not wait itself: the standing delay is what counts. Once
+// an interval passes without the backlog, INVITEs reach their handler
+// again.
+func TestOverloadDelay(t *testing.T) {
+	cfg := security.Defaults()
+	cfg.OverloadWait = 0
+	cfg.OverloadDelay = 50 * time.Millisecond
+	p := newOverloadPeer(t, cfg, 300*time.Millisecond)
+
+	p.send("INVITE")
+	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 486 ") {
+		t.Fatalf("idle server: %q, want the handler's 486", res)
+	}
+	<-p.handled
+
+	for i := 0; i < 128; i++ { // sipserver's fastWorkers: all sleep in an OPTIONS
+		p.send("OPTIONS")
+	}
+	for i := 0; i < 64; i++ { // queued behind them: each waits about 300 ms
+		p.send("REGISTER")
+	}
+	time.Sleep(450 * time.Millisecond) // the backlog is served; an interval ends
+	p.send("INVITE")
+	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 503 ") {
+		t.Fatalf("INVITE after a backlog: %q, want 503 with Retry-After", res)
+	}
+	p.notHandled()
+
+	time.Sleep(300 * time.Millisecond) // no backlog for a while
+	p.send("INVITE")
+	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 486 ") {
+		t.Fatalf("INVITE once the backlog is gone: %q, want the handler's 486", res)
 	}
 }

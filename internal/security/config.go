@@ -19,24 +19,26 @@ const FileName = "gopbx.conf"
 
 // Config is the [security] section of gopbx.conf.
 type Config struct {
-	BanAfter     int           // ban_after_failures; 0 disables bans
-	BanWindow    time.Duration // ban_window (seconds)
-	BanTime      time.Duration // ban_time (seconds)
-	InviteRate   float64       // invite_rate, new INVITEs/s per source; 0 disables
-	OverloadWait time.Duration // overload_wait (ms): a new INVITE that waited longer inside gopbx gets 503; 0 disables
-	Ignore       []netip.Prefix
-	DropScanners bool
+	BanAfter      int           // ban_after_failures; 0 disables bans
+	BanWindow     time.Duration // ban_window (seconds)
+	BanTime       time.Duration // ban_time (seconds)
+	InviteRate    float64       // invite_rate, new INVITEs/s per source; 0 disables
+	OverloadWait  time.Duration // overload_wait (ms): a new INVITE that waited longer inside gopbx gets 503; 0 disables
+	OverloadDelay time.Duration // overload_delay (ms): new INVITEs get 503 while the standing queue delay exceeds it; 0 disables
+	Ignore        []netip.Prefix
+	DropScanners  bool
 }
 
 // Defaults are the values used for options gopbx.conf does not set.
 func Defaults() Config {
 	return Config{
-		BanAfter:     5,
-		BanWindow:    60 * time.Second,
-		BanTime:      600 * time.Second,
-		InviteRate:   50,
-		OverloadWait: DefaultOverloadWait,
-		DropScanners: true,
+		BanAfter:      5,
+		BanWindow:     60 * time.Second,
+		BanTime:       600 * time.Second,
+		InviteRate:    50,
+		OverloadWait:  DefaultOverloadWait,
+		OverloadDelay: DefaultOverloadDelay,
+		DropScanners:  true,
 	}
 }
 
@@ -46,6 +48,14 @@ func Defaults() Config {
 // them there); a second means the callers have retransmitted twice and
 // the queue is growing.
 const DefaultOverloadWait = 1000 * time.Millisecond
+
+// DefaultOverloadDelay is overload_delay's default. While the CPUs keep up
+// the standing delay (the smallest wait of any request in 100 ms) stays
+// within a few milliseconds, however bursty the traffic; a backlog raises
+// it for every request. 50 ms refuses new calls long before the callers'
+// first retransmission (T1, 500 ms), which is what turns an overload into
+// a collapse: calls already in progress keep being served.
+const DefaultOverloadDelay = 50 * time.Millisecond
 
 // Load reads the [security] section of dir/gopbx.conf. A missing file gives
 // the defaults; a bad value is an error naming file:line; unknown options
@@ -82,7 +92,7 @@ func Load(dir string) (Config, []config.Diag, error) {
 
 var options = map[string]bool{
 	"ban_after_failures": true, "ban_window": true, "ban_time": true,
-	"invite_rate": true, "ban_ignore": true, "drop_scanners": true, "overload_wait": true,
+	"invite_rate": true, "ban_ignore": true, "drop_scanners": true, "overload_wait": true, "overload_delay": true,
 }
 
 func (c *Config) set(v config.Var) error {
@@ -110,12 +120,16 @@ func (c *Config) set(v config.Var) error {
 		if err != nil || c.InviteRate < 0 {
 			return fmt.Errorf("%q is not a rate", val)
 		}
-	case "overload_wait":
+	case "overload_wait", "overload_delay":
 		n, perr := strconv.Atoi(val)
 		if perr != nil || n < 0 {
 			return fmt.Errorf("%q is not a number of milliseconds", val)
 		}
-		c.OverloadWait = time.Duration(n) * time.Millisecond
+		if strings.EqualFold(v.Name, "overload_wait") {
+			c.OverloadWait = time.Duration(n) * time.Millisecond
+		} else {
+			c.OverloadDelay = time.Duration(n) * time.Millisecond
+		}
 	case "ban_ignore":
 		for _, s := range config.SplitList(val) {
 			p, err := config.ParsePrefix(s)

@@ -216,4 +216,15 @@ func TestLoad(t *testing.T) {
 	if _, _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "gopbx.conf:3") {
 		t.Fatalf("overload_wait=-5: %v", err)
 	}
+	if cfg, _, _ := Load(t.TempDir()); cfg.OverloadDelay != DefaultOverloadDelay || cfg.OverloadWait != DefaultOverloadWait {
+		t.Fatalf("defaults: overload_delay %v, overload_wait %v", cfg.OverloadDelay, cfg.OverloadWait)
+	}
+	os.WriteFile(filepath.Join(dir, FileName), []byte("[security]\noverload_delay=0\noverload_wait=300\n"), 0o644)
+	if cfg, _, err := Load(dir); err != nil || cfg.OverloadDelay != 0 || cfg.OverloadWait != 300*time.Millisecond {
+		t.Fatalf("overload_delay=0, overload_wait=300: %v %v %v", cfg.OverloadDelay, cfg.OverloadWait, err)
+	}
+	os.WriteFile(filepath.Join(dir, FileName), []byte("[security]\noverload_delay=soon\n"), 0o644)
+	if _, _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "gopbx.conf:2") {
+		t.Fatalf("overload_delay=soon: %v", err)
+	}
 }

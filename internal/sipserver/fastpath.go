@@ -3,6 +3,7 @@ package sipserver
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"net"
 	"strconv"
@@ -61,6 +62,8 @@ type fastPath struct {
 	bufs    sync.Pool
 	parsers sync.Pool // for the read hook's ACKs
 	invites *inviteTable
+	delay   *delayMeter
+	slTag   string         // To tag of stateless INVITE refusals (see claimACK)
 	running sync.WaitGroup // INVITE handlers (tests wait for them)
 	wg      sync.WaitGroup
 
@@ -73,6 +76,8 @@ func newFastPath(s *Server) *fastPath {
 		s:     s,
 		queue: make(chan fastJob, fastQueueLen),
 		cache: newRetransCache(),
+		delay: newDelayMeter(),
+		slTag: "sl-" + rand.Text()[:16],
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	f.parsers.New = func() any { return sip.NewParser() }
@@ -138,6 +143,14 @@ func (f *fastPath) claimACK(data []byte, src string) (req *sip.Request, bp *[]by
 		return nil, nil, false
 	}
 	if tx := f.invites.get(txKeyAs(sip.INVITE, req, req.Via(), src)); tx != nil && tx.ack(req) {
+		f.bufs.Put(bp)
+		return nil, nil, true
+	}
+	if to := req.To(); to != nil && to.Params.GetOr("tag", "") == f.slTag {
+		// The ACK of a stateless refusal (an overload or flood 503): no
+		// transaction or dialog knows it, and handing it to sipgo would
+		// parse it again to find that out, for every refused call.
+		// Kamailio's sl module absorbs these the same way.
 		f.bufs.Put(bp)
 		return nil, nil, true
 	}
@@ -219,6 +232,7 @@ func (f *fastPath) worker() {
 	defer f.wg.Done()
 	parser := sip.NewParser()
 	for job := range f.queue {
+		f.delay.observe(job.at, time.Now().UnixNano())
 		f.handle(parser, job)
 		b := job.data[:0]
 		f.bufs.Put(&b)
@@ -334,6 +348,9 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.lstr, readAt: job.at}
 	r.Log = f.s.requestLog(req, src)
 	r.stateless = func(res *sip.Response) error {
+		if to := res.To(); to != nil && res.StatusCode >= 300 {
+			to.Params.Add("tag", f.slTag) // its ACK is absorbed in claimACK
+		}
 		dst := job.from
 		if !r.forceRport {
 			dst = viaDest(via, job.from)

@@ -50,6 +50,18 @@ func (r *Request) Waited() time.Duration {
 	return time.Duration(time.Now().UnixNano() - r.readAt)
 }
 
+// QueueDelay is the fast path's standing queue delay when the request
+// came through it: the smallest wait of any request in the last 100 ms
+// (delayMeter). It stays near 0 however bursty the traffic while the CPUs
+// keep up, and grows with the backlog when they do not. 0 for requests
+// that did not come through the UDP fast path.
+func (r *Request) QueueDelay() time.Duration {
+	if r.readAt == 0 || r.srv == nil || r.srv.fast == nil {
+		return 0
+	}
+	return r.srv.fast.delay.Standing(time.Now().UnixNano())
+}
+
 // LocalAddr is the address of our socket the request arrived on
 // ("0.0.0.0:5060" on a wildcard listener), or "" when unknown.
 func (r *Request) LocalAddr() string {

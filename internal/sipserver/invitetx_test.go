@@ -296,3 +296,41 @@ func TestInviteTableDrains(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// A stateless refusal (the overload and flood 503s: DetachTx) carries the
+// server's stateless To tag, and its ACK is absorbed in the read hook
+// instead of reaching sipgo and the ACK handler; an ACK with another tag
+// still does.
+func TestStatelessRefusalACK(t *testing.T) {
+	acks := make(chan string, 4)
+	_, addr := udpTestServer(t, map[sip.RequestMethod]Handler{
+		sip.INVITE: HandlerFunc(func(ctx context.Context, r *Request) {
+			tx := r.DetachTx()
+			r.Respond(503, "Service Unavailable")
+			tx.Terminate()
+		}),
+		sip.ACK: HandlerFunc(func(ctx context.Context, r *Request) { acks <- r.CallID().Value() }),
+	})
+	p := dialPeer(t, addr)
+	p.send(rawInvite("INVITE", "z9hG4bKsl1", "sl1@test", ""))
+	res := p.expect(2*time.Second, "503 Service Unavailable")
+	tag := toTagOf(res)
+	if !strings.HasPrefix(tag, "sl-") {
+		t.Fatalf("stateless 503 To tag %q, want the server's sl- tag:\n%s", tag, res)
+	}
+	p.send(rawInvite("ACK", "z9hG4bKsl1", "sl1@test", tag))
+	p.send(rawInvite("ACK", "z9hG4bKother", "other@test", "not-"+tag))
+	select {
+	case id := <-acks:
+		if id != "other@test" {
+			t.Fatalf("the ACK of the stateless 503 reached the handler (%s)", id)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("an ordinary ACK never reached the handler")
+	}
+	select {
+	case id := <-acks:
+		t.Fatalf("the ACK of the stateless 503 reached the handler (%s)", id)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

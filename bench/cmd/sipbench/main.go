@@ -58,6 +58,7 @@ type bench struct {
 	kamailioCfg    string
 	kamailioDBCfg  string // kamailio-db: usrloc written through to SQLite
 	sippNice       int
+	security       string // extra [security] lines for gopbx.conf (-security)
 	sipp           string
 	pprof          string
 	quick          bool
@@ -108,6 +109,7 @@ func run() int {
 		rtpProf   = flag.String("rtp-profile", "", "also copy gopbx's CPU profile of the -rtp-profile-calls step to this file")
 		rtpProfN  = flag.Int("rtp-profile-calls", -1, "profile gopbx over the window of the RTP step with this many calls and put the top in the report (default 1000, quick 0 = none)")
 		heldProf  = flag.String("held-profile", "", "save gopbx's heap profile (after a GC; .heap, and as text with MemStats: .heap.txt) and goroutine dump (.goroutines) at every held-call step as PREFIX-WORKLOAD-CALLS.*")
+		security  = flag.String("security", "", "extra lines for gopbx.conf's [security] section, separated by ';' (e.g. \"overload_delay=100;overload_wait=0\")")
 		merge     = flag.Bool("merge", false, "keep the workloads of the existing latest.json that this run does not measure (re-run some loads without losing the others)")
 	)
 	flag.Parse()
@@ -120,6 +122,7 @@ func run() int {
 	b := &bench{root: absRoot, quick: *quick, reps: *reps, budget: *budget, pprof: *pprofAddr, durOverride: *dur, started: time.Now()}
 	b.benchDir = filepath.Join(b.root, "bench")
 	b.sippNice = *sippNice
+	b.security = strings.ReplaceAll(*security, ";", "\n")
 	b.mediaProfile, b.mediaProfileCalls, b.goBin = *rtpProf, *rtpProfN, *goBin
 	if b.mediaProfileCalls < 0 {
 		b.mediaProfileCalls = 1000

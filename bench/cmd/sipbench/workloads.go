@@ -402,7 +402,7 @@ func startGopbx(b *bench, s *server, w workload, dir string) (*proc, error) {
 	}
 	// The load comes from one address at thousands of requests per second:
 	// gopbx's fail2ban-like shield (gopbx.conf [security]) must let it be.
-	sec := fmt.Sprintf("; gopbx benchmark settings, written by bench/cmd/sipbench\n[security]\ninvite_rate = 0\nban_ignore = %s/24\n", s.SIPpIP)
+	sec := fmt.Sprintf("; gopbx benchmark settings, written by bench/cmd/sipbench\n[security]\ninvite_rate = 0\nban_ignore = %s/24\n%s\n", s.SIPpIP, b.security)
 	if err := os.WriteFile(filepath.Join(conf, "gopbx.conf"), []byte(sec), 0o644); err != nil {
 		return nil, err
 	}
