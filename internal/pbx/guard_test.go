@@ -18,11 +18,11 @@ import (
 
 // overloadPeer is a UDP client of a sipserver guarded by a guard with
 // cfg, whose OPTIONS handler holds a fast-path worker for hold and whose
-// REGISTER and INVITE handlers answer at once (INVITE: 486, announced on
-// handled).
+// INVITE handler answers 486 at once (announced on handled).
 type overloadPeer struct {
 	t       *testing.T
-	c       net.Conn
+	c       net.Conn // INVITEs, whose responses are read
+	bulk    net.Conn // the load, whose responses are not
 	seq     int
 	handled chan struct{}
 }
@@ -41,9 +41,6 @@ func newOverloadPeer(t *testing.T, cfg security.Config, hold time.Duration) *ove
 		time.Sleep(hold) // keeps a fast-path worker busy
 		r.Respond(200, "OK")
 	}))
-	s.Handle(sip.REGISTER, sipserver.HandlerFunc(func(ctx context.Context, r *sipserver.Request) {
-		r.Respond(200, "OK")
-	}))
 	p := &overloadPeer{t: t, handled: make(chan struct{}, 4)}
 	s.Handle(sip.INVITE, sipserver.HandlerFunc(func(ctx context.Context, r *sipserver.Request) {
 		p.handled <- struct{}{}
@@ -57,17 +54,23 @@ func newOverloadPeer(t *testing.T, cfg security.Config, hold time.Duration) *ove
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	if p.c, err = net.Dial("udp", s.Listeners()[0].Addr); err != nil {
-		t.Fatal(err)
+	for _, c := range []*net.Conn{&p.c, &p.bulk} {
+		if *c, err = net.Dial("udp", s.Listeners()[0].Addr); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { (*c).Close() })
 	}
-	t.Cleanup(func() { p.c.Close() })
 	return p
 }
 
+// send sends a request: an INVITE from p.c, anything else from p.bulk.
 func (p *overloadPeer) send(method string) {
 	p.t.Helper()
 	p.seq++
-	c, seq := p.c, strconv.Itoa(p.seq)
+	c, seq := p.bulk, strconv.Itoa(p.seq)
+	if method == "INVITE" {
+		c = p.c
+	}
 	msg := method + " sip:100@127.0.0.1 SIP/2.0\r\n" +
 		"Via: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK-ow-" + seq + ";rport\r\n" +
 		"Max-Forwards: 70\r\nFrom: <sip:tester@127.0.0.1>;tag=a\r\nTo: <sip:100@127.0.0.1>\r\n" +
@@ -137,16 +140,16 @@ func TestOverloadWait(t *testing.T) {
 	p.notHandled()
 }
 
-// TestOverloadDelay: after a backlog in which every request waited (all
-// workers held, REGISTERs queued behind them), a new INVITE gets 503 even
-// though it did not wait itself: the standing delay is what counts. Once
-// an interval passes without the backlog, INVITEs reach their handler
-// again.
+// TestOverloadDelay: after a backlog in which every request of two
+// intervals waited (waves of OPTIONS each holding every worker for 120 ms,
+// so each wave waits for the one before), a new INVITE gets 503: the
+// standing delay is what counts, not the INVITE's own wait. Once the
+// backlog has gone, INVITEs reach their handler again.
 func TestOverloadDelay(t *testing.T) {
 	cfg := security.Defaults()
 	cfg.OverloadWait = 0
 	cfg.OverloadDelay = 50 * time.Millisecond
-	p := newOverloadPeer(t, cfg, 300*time.Millisecond)
+	p := newOverloadPeer(t, cfg, 120*time.Millisecond)
 
 	p.send("INVITE")
 	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 486 ") {
@@ -154,20 +157,17 @@ func TestOverloadDelay(t *testing.T) {
 	}
 	<-p.handled
 
-	for i := 0; i < 128; i++ { // sipserver's fastWorkers: all sleep in an OPTIONS
+	for i := 0; i < 4*128; i++ { // four waves of sipserver's fastWorkers
 		p.send("OPTIONS")
 	}
-	for i := 0; i < 64; i++ { // queued behind them: each waits about 300 ms
-		p.send("REGISTER")
-	}
-	time.Sleep(450 * time.Millisecond) // the backlog is served; an interval ends
+	time.Sleep(400 * time.Millisecond) // the fourth wave has been taken
 	p.send("INVITE")
 	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 503 ") {
 		t.Fatalf("INVITE after a backlog: %q, want 503 with Retry-After", res)
 	}
 	p.notHandled()
 
-	time.Sleep(300 * time.Millisecond) // no backlog for a while
+	time.Sleep(400 * time.Millisecond) // no backlog for a while
 	p.send("INVITE")
 	if res := p.final(); !strings.HasPrefix(res, "SIP/2.0 486 ") {
 		t.Fatalf("INVITE once the backlog is gone: %q, want the handler's 486", res)

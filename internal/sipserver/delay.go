@@ -16,7 +16,8 @@ type delayMeter struct {
 	start    atomic.Int64 // unix ns the current interval began
 	min      atomic.Int64 // smallest wait in it so far (ns); -1: none yet
 	n        atomic.Int64 // requests seen in it
-	standing atomic.Int64 // smallest wait of the last complete interval
+	standing atomic.Int64 // smallest wait of the last two complete intervals
+	prev     atomic.Int64 // smallest wait of the last complete interval
 	last     atomic.Int64 // unix ns of the last complete interval's end
 }
 
@@ -49,7 +50,11 @@ func (m *delayMeter) observe(at, now int64) {
 			if n < delayMinRequests {
 				prev = 0
 			}
-			m.standing.Store(prev)
+			before := m.prev.Swap(prev)
+			if now-m.last.Load() > int64(3*delayInterval) {
+				before = 0 // not the interval just before: idle in between
+			}
+			m.standing.Store(min(prev, before))
 			m.last.Store(now)
 		}
 		return
@@ -66,8 +71,10 @@ func (m *delayMeter) observe(at, now int64) {
 	}
 }
 
-// Standing is the smallest wait of the last complete interval, or 0 when
-// that interval is stale (no requests lately: nothing is queued).
+// Standing is the smallest wait of the last two complete intervals, or 0
+// when the last one is stale (no requests lately: nothing is queued). Two:
+// a backlog that a GC cycle or a checkpoint leaves on a busy machine lasts
+// about 100 ms and clears by itself; one the CPUs cannot drain lasts.
 func (m *delayMeter) Standing(now int64) time.Duration {
 	if now-m.last.Load() > int64(2*delayInterval) {
 		return 0

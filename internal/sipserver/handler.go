@@ -51,10 +51,10 @@ func (r *Request) Waited() time.Duration {
 }
 
 // QueueDelay is the fast path's standing queue delay when the request
-// came through it: the smallest wait of any request in the last 100 ms
-// (delayMeter). It stays near 0 however bursty the traffic while the CPUs
-// keep up, and grows with the backlog when they do not. 0 for requests
-// that did not come through the UDP fast path.
+// came through it: the smallest wait of any request over the last two
+// 100 ms intervals (delayMeter). It stays near 0 however bursty the
+// traffic while the CPUs keep up, and grows with the backlog when they do
+// not. 0 for requests that did not come through the UDP fast path.
 func (r *Request) QueueDelay() time.Duration {
 	if r.readAt == 0 || r.srv == nil || r.srv.fast == nil {
 		return 0
