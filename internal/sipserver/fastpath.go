@@ -63,7 +63,7 @@ type fastPath struct {
 	parsers sync.Pool // for the read hook's ACKs
 	invites *inviteTable
 	delay   *delayMeter
-	slTag   string         // To tag of stateless INVITE refusals (see claimACK)
+	slTag   []byte         // To tag of stateless INVITE refusals (see claimACK)
 	running sync.WaitGroup // INVITE handlers (tests wait for them)
 	wg      sync.WaitGroup
 
@@ -77,7 +77,7 @@ func newFastPath(s *Server) *fastPath {
 		queue: make(chan fastJob, fastQueueLen),
 		cache: newRetransCache(),
 		delay: newDelayMeter(),
-		slTag: "sl-" + rand.Text()[:16],
+		slTag: []byte("sl-" + rand.Text()[:16]),
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	f.parsers.New = func() any { return sip.NewParser() }
@@ -131,6 +131,15 @@ func (f *fastPath) claimACK(data []byte, src string) (req *sip.Request, bp *[]by
 	if !bytes.HasPrefix(data, []byte("ACK ")) {
 		return nil, nil, false
 	}
+	if bytes.Contains(data, f.slTag) {
+		// The ACK of a stateless refusal (an overload or flood 503): no
+		// transaction or dialog knows it, and parsing it (twice: here and
+		// in sipgo) to find that out would cost the read loop most of
+		// what refusing the call saved, when it can least afford it. The
+		// tag is random, so only an ACK echoing our To tag carries it.
+		// Kamailio's sl module absorbs these ACKs the same way.
+		return nil, nil, true
+	}
 	bp = f.bufs.Get().(*[]byte)
 	buf := append((*bp)[:0], data...)
 	*bp = buf
@@ -143,14 +152,6 @@ func (f *fastPath) claimACK(data []byte, src string) (req *sip.Request, bp *[]by
 		return nil, nil, false
 	}
 	if tx := f.invites.get(txKeyAs(sip.INVITE, req, req.Via(), src)); tx != nil && tx.ack(req) {
-		f.bufs.Put(bp)
-		return nil, nil, true
-	}
-	if to := req.To(); to != nil && to.Params.GetOr("tag", "") == f.slTag {
-		// The ACK of a stateless refusal (an overload or flood 503): no
-		// transaction or dialog knows it, and handing it to sipgo would
-		// parse it again to find that out, for every refused call.
-		// Kamailio's sl module absorbs these the same way.
 		f.bufs.Put(bp)
 		return nil, nil, true
 	}
@@ -349,7 +350,7 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 	r.Log = f.s.requestLog(req, src)
 	r.stateless = func(res *sip.Response) error {
 		if to := res.To(); to != nil && res.StatusCode >= 300 {
-			to.Params.Add("tag", f.slTag) // its ACK is absorbed in claimACK
+			to.Params.Add("tag", string(f.slTag)) // its ACK is absorbed in claimACK
 		}
 		dst := job.from
 		if !r.forceRport {

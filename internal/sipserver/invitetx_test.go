@@ -319,7 +319,7 @@ func TestStatelessRefusalACK(t *testing.T) {
 		t.Fatalf("stateless 503 To tag %q, want the server's sl- tag:\n%s", tag, res)
 	}
 	p.send(rawInvite("ACK", "z9hG4bKsl1", "sl1@test", tag))
-	p.send(rawInvite("ACK", "z9hG4bKother", "other@test", "not-"+tag))
+	p.send(rawInvite("ACK", "z9hG4bKother", "other@test", "other1"))
 	select {
 	case id := <-acks:
 		if id != "other@test" {
