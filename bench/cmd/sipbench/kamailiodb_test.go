@@ -91,3 +91,26 @@ func TestReportThreeColumns(t *testing.T) {
 		t.Log(md)
 	}
 }
+
+// TestReportOverload: the overload run (twice the max clean rate) gets its
+// sentence under the table and a row among the runs.
+func TestReportOverload(t *testing.T) {
+	best := &runResult{Target: 1500, Clean: true, CPUmsPerOp: 0.5, Successful: 12000, Achieved: 1493}
+	over := &runResult{Target: 3000, Successful: 16000, Failed: 8000, Achieved: 1950,
+		Refused: map[string]int{"503 Service Unavailable": 8000}, RTT: rttStats{P99: 640}}
+	g := &serverResult{Server: "gopbx", Label: "gopbx", BestRate: 1500, Steps: []*runResult{best}, Reps: []*runResult{best}, Overload: over}
+	g.summarise()
+	r := &results{Mode: "full (make bench)", Workloads: []*workloadResult{{Name: "b2bua-calls", Title: "B2BUA", Op: "call", Servers: []*serverResult{g}}}}
+	md := r.markdown()
+	for _, want := range []string{
+		"**Overload** (gopbx, one run at twice the max clean rate): offered 3,000 call/s, 1,950 completed/s (130% of the max clean rate), 33.3% of the calls refused or failed (503 Service Unavailable ×8000), no socket drops, p99 setup 640 ms.",
+		"| gopbx | overload (2× max clean) | 3,000 | 1,950 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(md)
+	}
+}

@@ -421,6 +421,18 @@ func (b *bench) measure(w workload, s *server, sr *serverResult) error {
 		sr.Reps = append(sr.Reps, r)
 	}
 	sr.summarise()
+	if w.OverloadProbe && !b.quick && stopped == nil {
+		// Beyond capacity a server should refuse what it cannot take and
+		// keep completing calls at about its capacity, not collapse.
+		r, err := b.step(w, s, 2*best, dur, "overload")
+		if errors.Is(err, errBudget) {
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		sr.Overload = r
+	}
 	return stopped
 }
 

@@ -290,6 +290,18 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 		p("\n%s\n", w.Baseline)
 	}
 
+	for _, s := range cols {
+		if o := s.Overload; o != nil && s.BestRate > 0 {
+			drops := "no socket drops"
+			if o.ServerDrops > 0 {
+				drops = fmt.Sprintf("%s datagrams dropped at the server's socket", thousands(float64(o.ServerDrops)))
+			}
+			p("\n**Overload** (%s, one run at twice the max clean rate): offered %s %s/s, %s completed/s (%.0f%% of the max clean rate), %.1f%% of the calls refused or failed (%s), %s, p99 setup %s ms.\n",
+				s.Label, thousands(float64(o.Target)), w.Op, thousands(o.Achieved), 100*o.Achieved/float64(s.BestRate),
+				100*float64(o.Failed)/float64(max(o.Successful+o.Failed, 1)), refusalsOf(o), drops, thousands(o.RTT.P99))
+		}
+	}
+
 	p("\nAll runs (each against a freshly started server):\n\n")
 	p("| server | run | target/s | achieved/s | failed | retrans | srv CPU ms/op | srv CPU %% | SIPp CPU %% | machine CPU %% | peak RSS MB | drops srv/SIPp | resp ms mean/p50/p95/p99 | result |\n")
 	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -306,6 +318,9 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 				runRow(b, s.Label, fmt.Sprintf("rep %d", rr.Rep), rr)
 			}
 		}
+		if s.Overload != nil {
+			runRow(b, s.Label, "overload (2× max clean)", s.Overload)
+		}
 		if s.Error != "" {
 			label := "error"
 			if strings.HasPrefix(s.Error, errBudget.Error()) {
@@ -314,6 +329,14 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 			p("| %s | %s | | | | | | | | | | | | %s |\n", s.Label, label, strings.ReplaceAll(strings.SplitN(s.Error, "\n", 2)[0], "|", "/"))
 		}
 	}
+}
+
+// refusalsOf names the responses the server refused a run's calls with.
+func refusalsOf(r *runResult) string {
+	if len(r.Refused) == 0 {
+		return "none answered with an error response"
+	}
+	return refusalText(r.Refused)
 }
 
 func stepAt(s *serverResult, rate int) *runResult {

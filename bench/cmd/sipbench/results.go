@@ -111,6 +111,10 @@ type serverResult struct {
 	Pending  string       `json:"pending,omitempty"`
 	// Media holds a media workload's runs (its steps are calls, not rates).
 	Media *mediaResult `json:"media,omitempty"`
+	// Overload is one run at twice the max clean rate (workloads with
+	// OverloadProbe, full mode): what gets through when the offered load is
+	// well beyond capacity.
+	Overload *runResult `json:"overload,omitempty"`
 }
 
 // summary is min/median/max over the repetitions of the best step.

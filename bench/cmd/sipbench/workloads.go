@@ -48,6 +48,9 @@ type workload struct {
 	KamailioShm     int
 	// Baseline is the Asterisk figure recorded elsewhere for this load.
 	Baseline string
+	// OverloadProbe adds one run at twice the max clean rate (full mode):
+	// how much gets through beyond capacity.
+	OverloadProbe bool
 	// Kind is "" for a SIPp load, kindRTP or kindHeld for a media load
 	// (media.go): then the steps are numbers of concurrent calls, set up at
 	// SetupRate calls/s, and Duration is the measurement window (rtp) or
@@ -127,6 +130,7 @@ var workloads = []workload{
 		QuickDuration: 3 * time.Second,
 		Servers:       []string{"gopbx"},
 		Baseline:      "Asterisk, recorded in issue 7 (not measured here): 400 calls/s max clean at 3.8–4.7 ms CPU per call.",
+		OverloadProbe: true,
 	},
 	{
 		// SIPp UAC -> server (stateful record-routing proxy) -> SIPp UAS.
