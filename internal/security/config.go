@@ -50,9 +50,9 @@ func Defaults() Config {
 const DefaultOverloadWait = 1000 * time.Millisecond
 
 // DefaultOverloadDelay is overload_delay's default. While the CPUs keep up
-// the standing delay (the smallest wait of any request in 100 ms) stays
-// within a few milliseconds, however bursty the traffic; a backlog raises
-// it for every request. 50 ms refuses new calls long before the callers'
+// the standing delay (the smallest wait of any request over two 100 ms
+// intervals) stays within a few milliseconds, however bursty the traffic;
+// a backlog raises it for every request. 50 ms refuses new calls long before the callers'
 // first retransmission (T1, 500 ms), which is what turns an overload into
 // a collapse: calls already in progress keep being served.
 const DefaultOverloadDelay = 50 * time.Millisecond

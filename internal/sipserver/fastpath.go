@@ -349,8 +349,10 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.lstr, readAt: job.at}
 	r.Log = f.s.requestLog(req, src)
 	r.stateless = func(res *sip.Response) error {
-		if to := res.To(); to != nil && res.StatusCode >= 300 {
-			to.Params.Add("tag", string(f.slTag)) // its ACK is absorbed in claimACK
+		if to := res.To(); to != nil && res.StatusCode >= 300 && !hasTag(req.To()) {
+			// A refused new call (a re-INVITE keeps its dialog's tag):
+			// its ACK is absorbed in claimACK.
+			to.Params.Add("tag", string(f.slTag))
 		}
 		dst := job.from
 		if !r.forceRport {
@@ -422,6 +424,8 @@ func viaDest(via *sip.ViaHeader, from net.Addr) net.Addr {
 func txKey(req *sip.Request, via *sip.ViaHeader, src string) string {
 	return txKeyAs(req.Method, req, via, src)
 }
+
+func hasTag(to *sip.ToHeader) bool { return to != nil && to.Params.Has("tag") }
 
 // txKeyAs is txKey for another method: a CANCEL's or an ACK's INVITE.
 func txKeyAs(method sip.RequestMethod, req *sip.Request, via *sip.ViaHeader, src string) string {

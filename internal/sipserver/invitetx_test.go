@@ -297,10 +297,10 @@ func TestInviteTableDrains(t *testing.T) {
 	}
 }
 
-// A stateless refusal (the overload and flood 503s: DetachTx) carries the
-// server's stateless To tag, and its ACK is absorbed in the read hook
-// instead of reaching sipgo and the ACK handler; an ACK with another tag
-// still does.
+// A stateless refusal of a new call (the overload and flood 503s:
+// DetachTx) carries the server's stateless To tag, and its ACK is absorbed
+// in the read hook instead of reaching sipgo and the ACK handler; an ACK
+// with another tag still does, and a refused re-INVITE keeps its tag.
 func TestStatelessRefusalACK(t *testing.T) {
 	acks := make(chan string, 4)
 	_, addr := udpTestServer(t, map[sip.RequestMethod]Handler{
@@ -332,5 +332,10 @@ func TestStatelessRefusalACK(t *testing.T) {
 	case id := <-acks:
 		t.Fatalf("the ACK of the stateless 503 reached the handler (%s)", id)
 	case <-time.After(200 * time.Millisecond):
+	}
+	// A re-INVITE refused the same way keeps its dialog's To tag.
+	p.send(rawInvite("INVITE", "z9hG4bKsl2", "sl2@test", "dlg1"))
+	if res := p.expect(2*time.Second, "503 Service Unavailable"); toTagOf(res) != "dlg1" {
+		t.Fatalf("stateless 503 to a re-INVITE has To tag %q, want dlg1", toTagOf(res))
 	}
 }
