@@ -212,8 +212,8 @@ func (tx *inviteTx) ack(req *sip.Request) bool {
 // (handlerDone) before the 487, leaving the caller without a final answer.
 func (tx *inviteTx) cancel(req *sip.Request) {
 	ok := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	if ua := tx.tab.f.s.userAgent(); ua != "" {
-		ok.AppendHeader(sip.NewHeader("Server", ua))
+	if h := tx.tab.f.s.serverHeader(); h != nil {
+		ok.AppendHeader(h)
 	}
 	tx.mu.Lock()
 	to := tx.dest
@@ -237,8 +237,8 @@ func (tx *inviteTx) cancel(req *sip.Request) {
 	if to := res.To(); to != nil && tag != "" {
 		to.Params.Add("tag", tag) // replaces the tag NewResponseFromRequest made up
 	}
-	if ua := tx.tab.f.s.userAgent(); ua != "" {
-		res.AppendHeader(sip.NewHeader("Server", ua))
+	if h := tx.tab.f.s.serverHeader(); h != nil {
+		res.AppendHeader(h)
 	}
 	tx.Respond(res)
 	for _, f := range cbs {
