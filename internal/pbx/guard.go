@@ -215,6 +215,23 @@ func respondStateless(r *sipserver.Request, code int, reason string, hdrs ...sip
 	}
 }
 
+// OverloadDelay implements sipserver.OverloadGate: [security]
+// overload_delay, applied in the read loop as well as in Admit.
+func (g *guard) OverloadDelay() time.Duration { return g.shield.Config().OverloadDelay }
+
+// Overloaded implements sipserver.OverloadGate: the refusal is logged like
+// Admit's; a scanner gets silence, as Admit would give it.
+func (g *guard) Overloaded(c sipserver.RefusedCall) bool {
+	ev := security.Event{Kind: security.EventOverloaded, Src: c.Src, Username: c.FromUser, Method: "INVITE", CallID: c.CallID}
+	if c.UserAgent != "" && security.IsScanner(c.UserAgent) && g.shield.Config().DropScanners {
+		ev.Kind = security.EventScanner
+		g.shield.Log(ev)
+		return false
+	}
+	g.shield.Log(ev)
+	return true
+}
+
 func hasToTag(r *sipserver.Request) bool {
 	to := r.To()
 	return to != nil && to.Params.Has("tag")
@@ -230,4 +247,6 @@ func fromUser(r *sipserver.Request) string {
 var (
 	_ registrar.Guard = (*guard)(nil)
 	_ sipserver.Gate  = (*guard)(nil)
+
+	_ sipserver.OverloadGate = (*guard)(nil)
 )

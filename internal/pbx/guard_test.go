@@ -25,6 +25,7 @@ type overloadPeer struct {
 	bulk    net.Conn // the load, whose responses are not
 	seq     int
 	handled chan struct{}
+	srv     *sipserver.Server
 }
 
 func newOverloadPeer(t *testing.T, cfg security.Config, hold time.Duration) *overloadPeer {
@@ -41,7 +42,7 @@ func newOverloadPeer(t *testing.T, cfg security.Config, hold time.Duration) *ove
 		time.Sleep(hold) // keeps a fast-path worker busy
 		r.Respond(200, "OK")
 	}))
-	p := &overloadPeer{t: t, handled: make(chan struct{}, 4)}
+	p := &overloadPeer{t: t, handled: make(chan struct{}, 4), srv: s}
 	s.Handle(sip.INVITE, sipserver.HandlerFunc(func(ctx context.Context, r *sipserver.Request) {
 		p.handled <- struct{}{}
 		r.Respond(486, "Busy Here")
@@ -166,6 +167,9 @@ func TestOverloadDelay(t *testing.T) {
 		t.Fatalf("INVITE after a backlog: %q, want 503 with Retry-After", res)
 	}
 	p.notHandled()
+	if n := p.srv.Overloaded(); n != 1 {
+		t.Errorf("%d INVITEs refused in the read loop, want 1 (the guard is a sipserver.OverloadGate)", n)
+	}
 
 	time.Sleep(400 * time.Millisecond) // no backlog for a while
 	p.send("INVITE")

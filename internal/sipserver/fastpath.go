@@ -56,16 +56,17 @@ type fastJob struct {
 }
 
 type fastPath struct {
-	s       *Server
-	queue   chan fastJob
-	cache   *retransCache
-	bufs    sync.Pool
-	parsers sync.Pool // for the read hook's ACKs
-	invites *inviteTable
-	delay   *delayMeter
-	slTag   []byte         // To tag of stateless INVITE refusals (see claimACK)
-	running sync.WaitGroup // INVITE handlers (tests wait for them)
-	wg      sync.WaitGroup
+	s          *Server
+	queue      chan fastJob
+	cache      *retransCache
+	bufs       sync.Pool
+	parsers    sync.Pool // for the read hook's ACKs
+	invites    *inviteTable
+	delay      *delayMeter
+	slTag      []byte         // To tag of stateless INVITE refusals (see claimACK)
+	overloaded atomic.Int64   // new INVITEs refused in the read loop (refuseOverloaded)
+	running    sync.WaitGroup // INVITE handlers (tests wait for them)
+	wg         sync.WaitGroup
 
 	closeOnce  sync.Once
 	stopSweeps context.CancelFunc // set by start
@@ -167,7 +168,8 @@ func (f *fastPath) claimACK(data []byte, src string) (req *sip.Request, bp *[]by
 // A source the gate blocks is dropped here, before parsing; on a stream
 // transport the error makes sipgo close the connection.
 func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error) {
-	if g := s.loadGate(); g != nil && g.Blocked(info.RemoteAddr) {
+	g := s.loadGate()
+	if g != nil && g.Blocked(info.RemoteAddr) {
 		if info.Transport == "UDP" {
 			return nil, nil
 		}
@@ -191,6 +193,9 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 	}
 	if lstr == "" {
 		lstr = info.LocalAddr.String()
+	}
+	if g != nil && s.fast.refuseOverloaded(g, data, info.RemoteAddr, src, lstr) {
+		return nil, nil
 	}
 	var ack *sip.Request
 	var bp *[]byte
