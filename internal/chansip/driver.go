@@ -90,7 +90,6 @@ func New(srv *sipserver.Server, reg *channel.Registry, store location.Store, gua
 	srv.Handle(sip.CANCEL, sipserver.HandlerFunc(d.onCancel))
 	srv.Handle(sip.INFO, sipserver.HandlerFunc(d.onInDialog))
 	srv.Handle(sip.UPDATE, sipserver.HandlerFunc(d.onInDialog))
-	srv.ClaimACK(d.ownsACK)
 	return d
 }
 
@@ -251,9 +250,6 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		return
 	}
 	l := &leg{d: d, ep: ep, req: r.Request, remoteSDP: r.Body(), log: r.Log}
-	if v := r.Via(); v != nil {
-		l.inBranch, _ = v.Params.Get("branch")
-	}
 	if d.anchors(ep) {
 		st, err := d.newStream(l, ep, r.LocalAddr(), r.Source())
 		if err != nil {
@@ -436,19 +432,6 @@ func (d *Driver) findLeg(req *sip.Request) *leg {
 		}
 	}
 	return nil
-}
-
-// ownsACK tells the server's UDP fast path which ACKs onAck serves without
-// sipgo: those of a 2xx to an inbound call's INVITE, whose branch differs
-// from the INVITE's (RFC 3261 §17.1.1.3). The ACK of a non-2xx shares the
-// INVITE's branch and must reach sipgo's server transaction.
-func (d *Driver) ownsACK(req *sip.Request) bool {
-	l := d.findLeg(req)
-	if l == nil || l.in == nil || l.inBranch == "" {
-		return false
-	}
-	b, _ := req.Via().Params.Get("branch")
-	return b != "" && b != l.inBranch
 }
 
 func (d *Driver) onAck(ctx context.Context, r *sipserver.Request) {

@@ -31,11 +31,6 @@ type leg struct {
 	in   *sipgo.DialogServerSession
 	inTx *releasableTx // what in holds as its INVITE transaction
 	req  *sip.Request
-	// inBranch is the INVITE's Via branch: an ACK with another branch
-	// acknowledges a 2xx (ownsACK). Kept apart because sipgo parses
-	// headers lazily, so reading the request's Via from the read loop
-	// would race with the call's goroutines.
-	inBranch string
 
 	// Outbound.
 	out    *sipgo.DialogClientSession

@@ -33,10 +33,10 @@ import (
 //     like an RFC 3261 §17.2.3 server transaction, and a retransmission
 //     gets the stored bytes again; one arriving while the original is
 //     still being handled is dropped;
-//   - an ACK has no response. The read hook parses it: the ACK of a non-2xx
-//     ends its INVITE transaction there; one the handler claims (ClaimACK:
-//     the ACK of a 2xx, which has a branch of its own, RFC 3261 §17.1.1.3)
-//     runs on a worker; any other goes to sipgo.
+//   - an ACK has no response. A worker parses it: the ACK of a non-2xx
+//     ends its INVITE transaction; any other (the ACK of a 2xx, which has
+//     a branch of its own, RFC 3261 §17.1.1.3) runs the ACK handler. Only
+//     the ACK of a stateless refusal is dropped in the read hook, unparsed.
 const (
 	retransTTL   = 8 * time.Second // covers T1 retransmissions at 0.5, 1, 2 and 4 s
 	fastWorkers  = 128             // REGISTER waits for the SQLite group commit
@@ -51,8 +51,7 @@ type fastJob struct {
 	src  string // from's string
 	lstr string // pc's local address
 	pc   net.PacketConn
-	ack  *sip.Request // an ACK parsed and claimed by the read hook
-	at   int64        // unix ns of its arrival: the kernel's timestamp, else the read (Request.Waited)
+	at   int64 // unix ns of its arrival: the kernel's timestamp, else the read (Request.Waited)
 }
 
 type fastPath struct {
@@ -60,10 +59,9 @@ type fastPath struct {
 	queue      chan fastJob
 	cache      *retransCache
 	bufs       sync.Pool
-	parsers    sync.Pool // for the read hook's ACKs
 	invites    *inviteTable
 	delay      *delayMeter
-	slTag      []byte         // To tag of stateless INVITE refusals (see claimACK)
+	slTag      []byte         // To tag of stateless INVITE refusals (see filter)
 	overloaded atomic.Int64   // new INVITEs refused in the read loop (refuseOverloaded)
 	running    sync.WaitGroup // INVITE handlers (tests wait for them)
 	wg         sync.WaitGroup
@@ -81,7 +79,6 @@ func newFastPath(s *Server) *fastPath {
 		slTag: []byte("sl-" + rand.Text()[:16]),
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
-	f.parsers.New = func() any { return sip.NewParser() }
 	f.invites = newInviteTable(f)
 	return f
 }
@@ -108,59 +105,12 @@ func (f *fastPath) stopOnce() {
 	f.wg.Wait()
 }
 
-// isFast reports whether a datagram is a request the fast path serves
-// (ACKs aside: see claimACK).
+// isFast reports whether a datagram is a request the fast path serves.
+// ACKs are served too (see filter), except a stateless refusal's.
 func isFast(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("REGISTER ")) || bytes.HasPrefix(data, []byte("OPTIONS ")) ||
 		bytes.HasPrefix(data, []byte("INVITE ")) || bytes.HasPrefix(data, []byte("BYE ")) ||
-		bytes.HasPrefix(data, []byte("CANCEL "))
-}
-
-// ClaimACK installs the test that takes an ACK off sipgo: f sees the parsed
-// ACK and returns true when its handler can serve it without the INVITE
-// server transaction, i.e. when it acknowledges a 2xx. Call it before
-// Listen.
-func (s *Server) ClaimACK(f func(*sip.Request) bool) { s.ackClaim = f }
-
-// claimACK parses an ACK in the read hook. The ACK of a non-2xx to a
-// fast-path INVITE goes to its transaction here (absorbed: handled is
-// true); one the claim test takes is returned with the copy it refers to,
-// for a worker. Parsing here costs what sipgo's own parse would; an ACK
-// left to sipgo (no transaction or dialog here knows it) is parsed twice.
-func (f *fastPath) claimACK(data []byte, src string) (req *sip.Request, bp *[]byte, handled bool) {
-	claim := f.s.ackClaim
-	if !bytes.HasPrefix(data, []byte("ACK ")) {
-		return nil, nil, false
-	}
-	if bytes.Contains(data, f.slTag) {
-		// The ACK of a stateless refusal (an overload or flood 503): no
-		// transaction or dialog knows it, and parsing it (twice: here and
-		// in sipgo) to find that out would cost the read loop most of
-		// what refusing the call saved, when it can least afford it. The
-		// tag is random, so only an ACK echoing our To tag carries it.
-		// Kamailio's sl module absorbs these ACKs the same way.
-		return nil, nil, true
-	}
-	bp = f.bufs.Get().(*[]byte)
-	buf := append((*bp)[:0], data...)
-	*bp = buf
-	parser := f.parsers.Get().(*sip.Parser)
-	msg, err := parser.ParseSIP(buf)
-	f.parsers.Put(parser)
-	req, ok := msg.(*sip.Request)
-	if err != nil || !ok || req.Via() == nil || req.CSeq() == nil {
-		f.bufs.Put(bp)
-		return nil, nil, false
-	}
-	if tx := f.invites.get(txKeyAs(sip.INVITE, req, req.Via(), src)); tx != nil && tx.ack(req) {
-		f.bufs.Put(bp)
-		return nil, nil, true
-	}
-	if claim == nil || !claim(req) {
-		f.bufs.Put(bp)
-		return nil, nil, false
-	}
-	return req, bp, false
+		bytes.HasPrefix(data, []byte("CANCEL ")) || bytes.HasPrefix(data, []byte("ACK "))
 }
 
 // filter is sipgo's read hook: it takes fast-path datagrams away from sipgo
@@ -197,35 +147,31 @@ func (s *Server) filter(info sip.TransportReadProps, data []byte) ([]byte, error
 	if g != nil && s.fast.refuseOverloaded(g, data, info.RemoteAddr, src, lstr) {
 		return nil, nil
 	}
-	var ack *sip.Request
-	var bp *[]byte
 	if !isFast(data) {
-		var handled bool
-		if ack, bp, handled = s.fast.claimACK(data, src); handled {
-			return nil, nil
-		} else if ack == nil {
-			s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
-			return data, nil
-		}
+		s.bad.remember(s, info.LocalAddr, info.RemoteAddr, data)
+		return data, nil
+	}
+	if bytes.HasPrefix(data, []byte("ACK ")) && bytes.Contains(data, s.fast.slTag) {
+		// The ACK of a stateless refusal (an overload or flood 503): no
+		// transaction or dialog knows it, and parsing it to find that out
+		// would cost most of what refusing the call saved, when the server
+		// can least afford it. The tag is random, so only an ACK echoing
+		// our To tag carries it. Kamailio's sl module absorbs these ACKs
+		// the same way.
+		return nil, nil
 	}
 	pc := s.udpConn(lstr)
 	if pc == nil {
-		if bp != nil {
-			s.fast.bufs.Put(bp)
-		}
 		return data, nil
 	}
-	if bp == nil {
-		bp = s.fast.bufs.Get().(*[]byte)
-		*bp = append((*bp)[:0], data...)
-	}
-	buf := *bp
+	bp := s.fast.bufs.Get().(*[]byte)
+	buf := append((*bp)[:0], data...)
 	at := info.ReadAt // the kernel's receive time, when the socket gives it
 	if at == 0 {
 		at = time.Now().UnixNano()
 	}
 	select {
-	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, src: src, lstr: lstr, pc: pc, ack: ack, at: at}:
+	case s.fast.queue <- fastJob{data: buf, from: info.RemoteAddr, src: src, lstr: lstr, pc: pc, at: at}:
 	default:
 		s.dropped.Add(1)
 		*bp = buf
@@ -247,12 +193,12 @@ func (f *fastPath) worker() {
 
 func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	s := f.s
-	if job.ack != nil {
-		f.handleACK(job)
-		return
-	}
 	msg, err := parser.ParseSIP(job.data)
 	short := errors.Is(err, sip.ErrParseReadBodyIncomplete)
+	if err != nil && bytes.HasPrefix(job.data, []byte("ACK ")) {
+		s.log.Debug("unparsable ACK dropped", "src", job.src, "error", err)
+		return // never answered (RFC 3261 §17.2.1)
+	}
 	if err != nil && !(short && msg != nil) {
 		if res := badRequestResponse(job.data, err.Error(), s.userAgent()); res != nil {
 			if _, werr := job.pc.WriteTo(res, job.from); werr == nil {
@@ -292,6 +238,16 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 	switch req.Method {
 	case sip.INVITE:
 		f.invite(req, via, job, src)
+		return
+	case sip.ACK:
+		// The ACK of a non-2xx ends its INVITE transaction here; any
+		// other (a 2xx's, with a branch of its own, RFC 3261 §17.1.1.3)
+		// goes to the ACK handler, as sipgo would pass it on: it has no
+		// server transaction for a UDP INVITE, the fast path has them all.
+		if tx := f.invites.get(txKeyAs(sip.INVITE, req, via, src)); tx != nil && tx.ack(req) {
+			return
+		}
+		f.handleACK(req, job)
 		return
 	case sip.CANCEL:
 		if tx := f.invites.get(txKeyAs(sip.INVITE, req, via, src)); tx != nil {
@@ -356,7 +312,7 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 	r.stateless = func(res *sip.Response) error {
 		if to := res.To(); to != nil && res.StatusCode >= 300 && !hasTag(req.To()) {
 			// A refused new call (a re-INVITE keeps its dialog's tag):
-			// its ACK is absorbed in claimACK.
+			// its ACK is absorbed in the read hook (filter).
 			to.Params.Add("tag", string(f.slTag))
 		}
 		dst := job.from
@@ -375,11 +331,8 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 
 // handleACK runs the handler of a claimed ACK: no response, no cache (a
 // retransmitted 2xx brings a retransmitted ACK, served again).
-func (f *fastPath) handleACK(job fastJob) {
-	req := job.ack
+func (f *fastPath) handleACK(req *sip.Request, job fastJob) {
 	src := job.src
-	req.SetTransport("UDP")
-	req.SetSource(src)
 	r := &Request{Request: req, srv: f.s, local: job.lstr}
 	r.Log = f.s.requestLog(req, src)
 	r.reply = func(*sip.Response) error { return errNoResponse }

@@ -22,12 +22,12 @@ import (
 //     absorbed);
 //   - a 2xx moves it to Accepted: sipgo's dialog session retransmits the
 //     2xx itself until the ACK (which has its own branch and goes to the
-//     dialog, see ClaimACK); the entry stays retransTTL to absorb late
+//     ACK handler); the entry stays retransTTL to absorb late
 //     INVITE retransmissions;
 //   - a final non-2xx is retransmitted (Timer G, doubling to T2) until its
-//     ACK or Timer H; the ACK is matched in the read hook, before parsing
-//     anything else, and ends the transaction (ACK retransmissions are
-//     absorbed for Timer I);
+//     ACK or Timer H; the ACK is matched by the worker that parses it,
+//     before any handler, and ends the transaction (ACK retransmissions
+//     are absorbed for Timer I);
 //   - a CANCEL is matched here too: 200 to the CANCEL, 487, then the
 //     OnCancel callbacks (sipgo's dialog ends its context).
 //

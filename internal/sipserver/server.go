@@ -59,7 +59,6 @@ type Server struct {
 	supp     []string
 	udpBuf   int
 	handlers map[sip.RequestMethod]Handler
-	ackClaim func(*sip.Request) bool // see ClaimACK
 	tracer   *tracer
 	clientMu sync.RWMutex
 	clients  map[clientKey]*sipgo.Client // ClientFor's

@@ -36,7 +36,7 @@ func fuzzServer(t testing.TB) *Server {
 // committed corpus in testdata/fuzz/<Target>/ (the RFC 4475 messages of
 // test/torture and the suite's own torture cases) is run by go test itself.
 func addSeeds(f *testing.F) {
-	for _, m := range []string{"OPTIONS", "REGISTER", "INVITE"} {
+	for _, m := range []string{"OPTIONS", "REGISTER", "INVITE", "ACK"} {
 		f.Add([]byte(m + " sip:gopbx@127.0.0.1 SIP/2.0\r\n" +
 			"Via: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKseed;rport\r\n" +
 			"Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.2>;tag=1\r\nTo: <sip:gopbx@127.0.0.1>\r\n" +
@@ -169,6 +169,9 @@ func FuzzFastPath(f *testing.F) {
 		s.fast.running.Wait() // INVITE handlers run on their own goroutines
 		pc.mu.Lock()
 		defer pc.mu.Unlock()
+		if bytes.HasPrefix(data, []byte("ACK ")) && len(pc.out) > 0 {
+			t.Fatalf("ACK answered:\n%q", pc.out[0])
+		}
 		for _, b := range pc.out {
 			checkResponse(t, b)
 		}
