@@ -25,16 +25,18 @@ type DB struct {
 	w         *writer
 	ckpt      *checkpointer
 	locations *location.Memory
+	loc       *locationBackend
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
 type options struct {
-	busyTimeout time.Duration
-	synchronous string
-	maxBatch    int
-	log         *slog.Logger
+	busyTimeout  time.Duration
+	synchronous  string
+	maxBatch     int
+	everyRefresh bool
+	log          *slog.Logger
 }
 
 // Option configures Open.
@@ -51,6 +53,13 @@ func WithBusyTimeout(d time.Duration) Option {
 // price of an fsync per batch).
 func WithSynchronous(mode string) Option {
 	return func(o *options) { o.synchronous = mode }
+}
+
+// WithEveryRefresh writes every refresh of a binding, not only those the
+// stored row needs (see locationBackend): what Kamailio's usrloc db_mode 1
+// does. Benchmarks of the write path use it.
+func WithEveryRefresh() Option {
+	return func(o *options) { o.everyRefresh = true }
 }
 
 // WithMaxBatch sets how many queued writes (one per waiting caller) the
@@ -143,10 +152,10 @@ func open(ctx context.Context, sqldb *sql.DB, o options) (*DB, error) {
 		conn.Close()
 		return nil, err
 	}
-	db := &DB{sql: sqldb, w: w, ckpt: ckpt}
+	db := &DB{sql: sqldb, w: w, ckpt: ckpt, loc: newLocationBackend(w, o.everyRefresh, bindings)}
 	db.locations = location.NewMemory(
 		location.WithBindings(bindings),
-		location.WithBackend(locationBackend{w}),
+		location.WithBackend(db.loc),
 	)
 	return db, nil
 }
@@ -185,6 +194,9 @@ type Stats struct {
 	Writes  uint64 // changes committed or failed
 	Commits uint64 // transactions committed; Writes/Commits is the mean batch size
 	Failed  uint64 // transactions rolled back
+	// RefreshesSkipped counts binding refreshes not written because the
+	// stored row did not need them (see locationBackend).
+	RefreshesSkipped uint64
 
 	Checkpoints      uint64 // WAL checkpoints run
 	CheckpointFailed uint64 // of which failed (and were logged)
@@ -197,6 +209,8 @@ func (db *DB) Stats() Stats {
 		Commits: db.w.commits.Load(),
 		Failed:  db.w.failed.Load(),
 
+		RefreshesSkipped: db.loc.skipped.Load(),
+
 		Checkpoints:      db.ckpt.runs.Load(),
 		CheckpointFailed: db.ckpt.failed.Load(),
 	}
@@ -206,7 +220,8 @@ func (db *DB) Stats() Stats {
 // after the first return the first call's result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
-		werr := db.w.close()
+		ferr := db.loc.flush(context.Background())
+		werr := errors.Join(ferr, db.w.close())
 		db.ckpt.close()
 		db.closeErr = errors.Join(werr, db.sql.Close())
 		if db.closeErr != nil {

@@ -329,3 +329,104 @@ func TestCheckpoint(t *testing.T) {
 		t.Fatalf("Stats = %+v, want checkpoints without failures", st)
 	}
 }
+
+// storedRow reads a binding's CSeq and Expires from the database file
+// itself, as a restart after a crash would find them.
+func storedRow(t *testing.T, path, aor, contact string) (cseq int64, expires time.Time) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var ns int64
+	if err := raw.QueryRow(`SELECT cseq, expires FROM location WHERE aor = ? AND contact = ?`, aor, contact).Scan(&cseq, &ns); err != nil {
+		t.Fatalf("stored row of %s %s: %v", aor, contact, err)
+	}
+	return cseq, time.Unix(0, ns)
+}
+
+// TestRefreshWrittenWhenNeeded: a refresh is not written while the stored
+// row still has half of the refreshed period to run, is written once it
+// has less, and the skipped ones are written at Close. WithEveryRefresh
+// writes them all.
+func TestRefreshWrittenWhenNeeded(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	bind := func(aor string, cseq uint32, expires time.Duration) location.Binding {
+		return location.Binding{AOR: aor, Contact: "sip:" + aor + "@10.0.0.1", CallID: "c-" + aor, CSeq: cseq,
+			Expires: now.Add(expires), Updated: now.Add(time.Duration(cseq) * time.Second), Q: location.NoQ}
+	}
+	path := filepath.Join(t.TempDir(), "gopbx.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := db.Locations()
+	// put registers b as the registrar does, through Apply: a binding
+	// that changes only Call-ID, CSeq, Expires and Updated is a refresh.
+	put := func(b location.Binding) {
+		t.Helper()
+		if _, err := s.Apply(ctx, b.AOR, func([]location.Binding) ([]location.Binding, []string, error) {
+			return []location.Binding{b}, nil, nil
+		}); err != nil {
+			t.Fatalf("Apply %s CSeq %d: %v", b.AOR, b.CSeq, err)
+		}
+	}
+
+	// 1000 registered for an hour and refreshed at once: the stored row
+	// (an hour left) outlives half the new period, so it stays as it is.
+	put(bind("1000", 1, time.Hour))
+	put(bind("1000", 2, time.Hour+time.Second))
+	if cseq, _ := storedRow(t, path, "1000", "sip:1000@10.0.0.1"); cseq != 1 {
+		t.Errorf("refresh of a fresh row written: stored CSeq %d, want 1", cseq)
+	}
+	if got, _ := s.Lookup(ctx, "1000"); len(got) != 1 || got[0].CSeq != 2 {
+		t.Errorf("memory after the refresh: %+v, want CSeq 2", got)
+	}
+	if n := db.Stats().RefreshesSkipped; n != 1 {
+		t.Errorf("RefreshesSkipped = %d, want 1", n)
+	}
+
+	// 1001's row has 10 minutes left, less than half of the new hour: written.
+	put(bind("1001", 1, 10*time.Minute))
+	put(bind("1001", 2, time.Hour))
+	if cseq, exp := storedRow(t, path, "1001", "sip:1001@10.0.0.1"); cseq != 2 || !exp.Equal(now.Add(time.Hour)) {
+		t.Errorf("refresh of an ageing row: stored CSeq %d expiring %v, want 2 at %v", cseq, exp, now.Add(time.Hour))
+	}
+
+	// A deleted binding's skipped refresh is not written back at Close.
+	put(bind("1002", 1, time.Hour))
+	put(bind("1002", 2, time.Hour))
+	if err := s.Delete(ctx, "1002", "sip:1002@10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if cseq, exp := storedRow(t, path, "1000", "sip:1000@10.0.0.1"); cseq != 2 || !exp.Equal(now.Add(time.Hour+time.Second)) {
+		t.Errorf("after Close: stored CSeq %d expiring %v, want the skipped refresh (2, %v)", cseq, exp, now.Add(time.Hour+time.Second))
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM location WHERE aor = '1002'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("deleted binding: %d rows (%v), want none", n, err)
+	}
+	raw.Close()
+
+	// WithEveryRefresh: written at once.
+	db, err = sqlite.Open(ctx, path, sqlite.WithEveryRefresh())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s = db.Locations()
+	put(bind("1000", 3, time.Hour+2*time.Second))
+	if cseq, _ := storedRow(t, path, "1000", "sip:1000@10.0.0.1"); cseq != 3 {
+		t.Errorf("WithEveryRefresh: stored CSeq %d, want 3", cseq)
+	}
+}

@@ -39,6 +39,9 @@
 // touches the database: the table is the durable copy, memory the read
 // copy. Memory publishes a change only after the writer committed it, and
 // holds the AOR's write lock meanwhile, so the two always hold the same
-// bindings. This assumes one process owns the file; other processes
-// writing the location table are not seen until the next Open.
+// bindings; only a refresh the stored row does not need yet (it has at
+// least half of the new period left) stays in memory until the row does
+// need it, or until Close writes it (locationBackend, WithEveryRefresh).
+// This assumes one process owns the file; other processes writing the
+// location table are not seen until the next Open.
 package sqlite

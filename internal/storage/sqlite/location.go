@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopbx/gopbx/internal/location"
@@ -16,9 +19,11 @@ type stmts struct {
 	commit     *sql.Stmt
 	locUpdate  *sql.Stmt
 	locRefresh *sql.Stmt
-	locUpsert  *sql.Stmt
-	locDelete  *sql.Stmt
-	cdrInsert  [cdrChunks]*sql.Stmt // cdrInsert[k] inserts 1<<k rows
+	// locLateRefresh writes a skipped refresh (locationBackend.flush).
+	locLateRefresh *sql.Stmt
+	locUpsert      *sql.Stmt
+	locDelete      *sql.Stmt
+	cdrInsert      [cdrChunks]*sql.Stmt // cdrInsert[k] inserts 1<<k rows
 
 	args []any // reused for the values of a statement
 }
@@ -40,6 +45,7 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 WHERE aor = ? AND contact = ?`},
 		// A refresh (location.Change.Refresh) binds 6 values instead of 15.
 		{&s.locRefresh, `UPDATE location SET call_id = ?, cseq = ?, expires = ?, updated = ? WHERE aor = ? AND contact = ?`},
+		{&s.locLateRefresh, `UPDATE location SET call_id = ?, cseq = ?, expires = ?, updated = ? WHERE aor = ? AND contact = ? AND updated <= ?`},
 		{&s.locUpsert, `INSERT INTO location (aor, contact, received, transport, local_addr, path,
 	call_id, cseq, expires, q, instance_id, reg_id, user_agent, updated, node)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -71,7 +77,7 @@ ON CONFLICT (aor, contact) DO UPDATE SET
 
 func (s *stmts) close() error {
 	var errs []error
-	for _, st := range append([]*sql.Stmt{s.begin, s.commit, s.locUpdate, s.locRefresh, s.locUpsert, s.locDelete}, s.cdrInsert[:]...) {
+	for _, st := range append([]*sql.Stmt{s.begin, s.commit, s.locUpdate, s.locRefresh, s.locLateRefresh, s.locUpsert, s.locDelete}, s.cdrInsert[:]...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -81,10 +87,167 @@ func (s *stmts) close() error {
 
 // locationBackend makes location.Memory's changes durable through the
 // writer.
-type locationBackend struct{ w *writer }
+//
+// A refresh (location.Change.Refresh: a phone's re-REGISTER changing only
+// Call-ID, CSeq, Expires and Updated) is not written while the stored row
+// still has at least half of the refreshed binding's period to run (the
+// new Expires minus now); the latest such refresh is kept and written at
+// Close. Reachability survives a crash all the same: a refresh is skipped
+// only if the phone's refresh interval I fits that half (the stored row was
+// written E before it expires and has at least E/2 left, so I ≤ E/2), so
+// the stored row outlives the phone's next refresh, which then writes it
+// again or finds it still valid after a restart. What a crash loses is
+// only the precision of Expires, Call-ID and CSeq (at most E/2 of
+// Expires). A phone re-registering every 30 s with Expires 3600 writes its
+// row every 30 minutes instead of 60 times an hour; one refreshing at 90%
+// of its period writes every time. Every Put and Delete is written before
+// Write returns, as before.
+type locationBackend struct {
+	w     *writer
+	every bool // write every refresh (WithEveryRefresh)
 
-func (lb locationBackend) Write(ctx context.Context, changes ...location.Change) error {
-	return lb.w.do(ctx, changesOp(changes))
+	mu      sync.Mutex
+	rows    map[bindingKey]*storedRow // what the location table holds
+	skipped atomic.Uint64
+}
+
+type bindingKey struct{ aor, contact string }
+
+// storedRow is one row of the location table as locationBackend knows it.
+type storedRow struct {
+	expires int64             // unix ns, as stored
+	pending *location.Binding // the latest refresh not written, for Close
+}
+
+func newLocationBackend(w *writer, every bool, loaded []location.Binding) *locationBackend {
+	lb := &locationBackend{w: w, every: every, rows: make(map[bindingKey]*storedRow, len(loaded))}
+	for _, b := range loaded {
+		lb.rows[bindingKey{b.AOR, b.Contact}] = &storedRow{expires: unixNano(b.Expires)}
+	}
+	return lb
+}
+
+func (lb *locationBackend) Write(ctx context.Context, changes ...location.Change) error {
+	now := time.Now().UnixNano()
+	var skipped []*storedRow
+	write := changes
+	lb.mu.Lock()
+	for i := range changes {
+		c := &changes[i]
+		for _, contact := range c.Delete {
+			if r := lb.rows[bindingKey{c.AOR, contact}]; r != nil {
+				r.pending = nil
+			}
+		}
+		for j := range c.Put {
+			if r := lb.rows[bindingKey{c.AOR, c.Put[j].Contact}]; r != nil {
+				r.pending = nil
+			}
+		}
+		var keep []location.Binding
+		filtered := false
+		for j := range c.Refresh {
+			b := &c.Refresh[j]
+			r := lb.rows[bindingKey{b.AOR, b.Contact}]
+			if r != nil && !lb.every && r.expires-now >= (unixNano(b.Expires)-now)/2 {
+				r.pending = b
+				skipped = append(skipped, r)
+				if !filtered {
+					filtered, keep = true, c.Refresh[:j:j] // appending copies: c is not changed
+				}
+				continue
+			}
+			if r != nil {
+				r.pending = nil
+			}
+			if filtered {
+				keep = append(keep, *b)
+			}
+		}
+		if filtered {
+			if &write[0] == &changes[0] {
+				write = slices.Clone(changes)
+			}
+			write[i].Refresh = keep
+		}
+	}
+	lb.mu.Unlock()
+	if len(skipped) > 0 {
+		lb.skipped.Add(uint64(len(skipped)))
+	}
+	if empty(write) {
+		return nil
+	}
+	if err := lb.w.do(ctx, changesOp(write)); err != nil {
+		lb.mu.Lock()
+		for _, r := range skipped {
+			r.pending = nil // not taken: memory does not publish them
+		}
+		lb.mu.Unlock()
+		return err
+	}
+	lb.mu.Lock()
+	for i := range write {
+		c := &write[i]
+		for _, contact := range c.Delete {
+			delete(lb.rows, bindingKey{c.AOR, contact})
+		}
+		for _, bs := range [][]location.Binding{c.Refresh, c.Put} {
+			for j := range bs {
+				k := bindingKey{c.AOR, bs[j].Contact}
+				if r := lb.rows[k]; r != nil {
+					r.expires = unixNano(bs[j].Expires)
+				} else {
+					lb.rows[k] = &storedRow{expires: unixNano(bs[j].Expires)}
+				}
+			}
+		}
+	}
+	lb.mu.Unlock()
+	return nil
+}
+
+// empty reports whether changes write nothing.
+func empty(changes []location.Change) bool {
+	for i := range changes {
+		if len(changes[i].Delete)+len(changes[i].Put)+len(changes[i].Refresh) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// flush writes the skipped refreshes (at Close). A row updated since (by a
+// later registration) or deleted is left alone: the refresh only updates a
+// row whose Updated is not newer than its own, and never inserts one.
+func (lb *locationBackend) flush(ctx context.Context) error {
+	var bs []location.Binding
+	lb.mu.Lock()
+	for _, r := range lb.rows {
+		if r.pending != nil {
+			bs = append(bs, *r.pending)
+			r.pending = nil
+		}
+	}
+	lb.mu.Unlock()
+	if len(bs) == 0 {
+		return nil
+	}
+	return lb.w.do(ctx, lateRefreshes(bs))
+}
+
+// lateRefreshes writes skipped refreshes.
+type lateRefreshes []location.Binding
+
+func (o lateRefreshes) run(ctx context.Context, s *stmts) error {
+	for i := range o {
+		b := &o[i]
+		if _, err := s.locLateRefresh.ExecContext(ctx, b.CallID, int64(b.CSeq), unixNano(b.Expires), unixNano(b.Updated),
+			b.AOR, b.Contact, unixNano(b.Updated)); err != nil {
+			return fmt.Errorf("sqlite: refresh location %s %s: %w", b.AOR, b.Contact, err)
+		}
+	}
+	return nil
 }
 
 // changesOp applies location changes in order.
@@ -193,4 +356,4 @@ func fromUnixNano(ns int64) time.Time {
 	return time.Unix(0, ns)
 }
 
-var _ location.Backend = locationBackend{}
+var _ location.Backend = (*locationBackend)(nil)
