@@ -91,9 +91,9 @@ func RefreshOf(b, old Binding) bool {
 // WithBackend). Memory calls it with the write locks of the AORs concerned
 // held, and publishes the changes to readers only after Write returned nil,
 // so the durable copy and memory hold the same bindings. A backend may
-// defer a Refresh (and return nil at once) while the stored binding stays
-// live long enough for reachability to survive a crash; Put and Delete it
-// must make durable before returning. Implementations must not call back
+// defer a Refresh a little (returning nil at once) while the stored
+// binding stays live; Put and Delete it must make durable before
+// returning. Implementations must not call back
 // into the Memory.
 type Backend interface {
 	// Write makes changes durable as one transaction: it applies all of

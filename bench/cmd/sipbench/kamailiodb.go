@@ -185,7 +185,7 @@ func kamailioDBText(s *serverResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (server kamailio-db, bench/kamailio/registrar-sqlite.cfg) is the same Kamailio and digest registrar with usrloc in db_mode 1 (write-through) on db_sqlite: "+
 		"every registration is written to the location table of a SQLite file (a fresh one per run) before the 200. "+
-		"gopbx commits a new binding or a removal before its 200 too, but writes a refresh only when its stored row has less than half of the new period left "+
+		"gopbx commits a new binding or a removal before its 200 too, but a refresh only when its stored row has less than half of the new period left, else within a minute "+
 		"(docs/operations.md): in this workload each user re-registers many times within its hour, so after the first registration of each user gopbx writes almost none, "+
 		"where Kamailio+SQLite writes them all. ", s.Label)
 	fmt.Fprintf(&b, "SQLite runs as Kamailio 5.6's db_sqlite leaves it: journal mode %s, synchronous FULL (the library's default: db_sqlite sets no PRAGMA) and no busy timeout", journal)

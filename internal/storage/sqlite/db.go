@@ -36,6 +36,7 @@ type options struct {
 	synchronous  string
 	maxBatch     int
 	everyRefresh bool
+	refreshFlush time.Duration
 	log          *slog.Logger
 }
 
@@ -62,6 +63,12 @@ func WithEveryRefresh() Option {
 	return func(o *options) { o.everyRefresh = true }
 }
 
+// WithRefreshFlush sets how often the refreshes that were not written at
+// once (see locationBackend) are written (default a minute).
+func WithRefreshFlush(d time.Duration) Option {
+	return func(o *options) { o.refreshFlush = d }
+}
+
 // WithMaxBatch sets how many queued writes (one per waiting caller) the
 // writer commits in one transaction at most (default 1024).
 func WithMaxBatch(n int) Option {
@@ -84,7 +91,7 @@ const (
 // Open opens the database file at path, creating it if needed, migrates its
 // schema and loads the location table into memory. The caller must Close it.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
-	o := options{busyTimeout: 5 * time.Second, synchronous: "NORMAL", maxBatch: 1024}
+	o := options{busyTimeout: 5 * time.Second, synchronous: "NORMAL", maxBatch: 1024, refreshFlush: time.Minute}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -95,6 +102,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	case "NORMAL", "FULL", "EXTRA":
 	default:
 		return nil, fmt.Errorf("sqlite: open %s: synchronous %q: want NORMAL, FULL or EXTRA", path, o.synchronous)
+	}
+	if o.refreshFlush <= 0 {
+		return nil, fmt.Errorf("sqlite: open %s: refresh flush interval %v: want more than 0", path, o.refreshFlush)
 	}
 	if o.maxBatch < 1 {
 		return nil, fmt.Errorf("sqlite: open %s: max batch %d: want at least 1", path, o.maxBatch)
@@ -152,7 +162,7 @@ func open(ctx context.Context, sqldb *sql.DB, o options) (*DB, error) {
 		conn.Close()
 		return nil, err
 	}
-	db := &DB{sql: sqldb, w: w, ckpt: ckpt, loc: newLocationBackend(w, o.everyRefresh, bindings)}
+	db := &DB{sql: sqldb, w: w, ckpt: ckpt, loc: newLocationBackend(w, o.everyRefresh, o.refreshFlush, bindings)}
 	db.locations = location.NewMemory(
 		location.WithBindings(bindings),
 		location.WithBackend(db.loc),
@@ -220,7 +230,7 @@ func (db *DB) Stats() Stats {
 // after the first return the first call's result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
-		ferr := db.loc.flush(context.Background())
+		ferr := db.loc.close(context.Background())
 		werr := errors.Join(ferr, db.w.close())
 		db.ckpt.close()
 		db.closeErr = errors.Join(werr, db.sql.Close())

@@ -348,8 +348,8 @@ func storedRow(t *testing.T, path, aor, contact string) (cseq int64, expires tim
 
 // TestRefreshWrittenWhenNeeded: a refresh is not written while the stored
 // row still has half of the refreshed period to run, is written once it
-// has less, and the skipped ones are written at Close. WithEveryRefresh
-// writes them all.
+// has less, and the skipped ones are written at Close and by the flush
+// loop. WithEveryRefresh writes them all.
 func TestRefreshWrittenWhenNeeded(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
@@ -418,6 +418,27 @@ func TestRefreshWrittenWhenNeeded(t *testing.T) {
 	}
 	raw.Close()
 
+	// The flush loop writes a skipped refresh within its interval.
+	db, err = sqlite.Open(ctx, path, sqlite.WithRefreshFlush(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = db.Locations()
+	put(bind("1000", 3, time.Hour+2*time.Second))
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if cseq, _ := storedRow(t, path, "1000", "sip:1000@10.0.0.1"); cseq == 3 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("skipped refresh not flushed within 5 s: stored CSeq %d, want 3", cseq)
+		}
+	}
+	if n := db.Stats().RefreshesSkipped; n != 1 {
+		t.Errorf("RefreshesSkipped = %d, want 1 (the refresh was not written at once)", n)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
 	// WithEveryRefresh: written at once.
 	db, err = sqlite.Open(ctx, path, sqlite.WithEveryRefresh())
 	if err != nil {
@@ -425,8 +446,8 @@ func TestRefreshWrittenWhenNeeded(t *testing.T) {
 	}
 	defer db.Close()
 	s = db.Locations()
-	put(bind("1000", 3, time.Hour+2*time.Second))
-	if cseq, _ := storedRow(t, path, "1000", "sip:1000@10.0.0.1"); cseq != 3 {
-		t.Errorf("WithEveryRefresh: stored CSeq %d, want 3", cseq)
+	put(bind("1000", 4, time.Hour+3*time.Second))
+	if cseq, _ := storedRow(t, path, "1000", "sip:1000@10.0.0.1"); cseq != 4 {
+		t.Errorf("WithEveryRefresh: stored CSeq %d, want 4", cseq)
 	}
 }

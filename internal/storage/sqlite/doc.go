@@ -40,8 +40,9 @@
 // copy. Memory publishes a change only after the writer committed it, and
 // holds the AOR's write lock meanwhile, so the two always hold the same
 // bindings; only a refresh the stored row does not need yet (it has at
-// least half of the new period left) stays in memory until the row does
-// need it, or until Close writes it (locationBackend, WithEveryRefresh).
+// least half of the new period left) stays in memory for up to a minute,
+// until the flush loop or Close writes it (locationBackend,
+// WithEveryRefresh, WithRefreshFlush).
 // This assumes one process owns the file; other processes writing the
 // location table are not seen until the next Open.
 package sqlite

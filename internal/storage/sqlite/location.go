@@ -89,22 +89,28 @@ func (s *stmts) close() error {
 // writer.
 //
 // A refresh (location.Change.Refresh: a phone's re-REGISTER changing only
-// Call-ID, CSeq, Expires and Updated) is not written while the stored row
-// still has at least half of the refreshed binding's period to run (the
-// new Expires minus now); the latest such refresh is kept and written at
-// Close. Reachability survives a crash all the same: a refresh is skipped
-// only if the phone's refresh interval I fits that half (the stored row was
-// written E before it expires and has at least E/2 left, so I ≤ E/2), so
-// the stored row outlives the phone's next refresh, which then writes it
-// again or finds it still valid after a restart. What a crash loses is
-// only the precision of Expires, Call-ID and CSeq (at most E/2 of
-// Expires). A phone re-registering every 30 s with Expires 3600 writes its
-// row every 30 minutes instead of 60 times an hour; one refreshing at 90%
-// of its period writes every time. Every Put and Delete is written before
-// Write returns, as before.
+// Call-ID, CSeq, Expires and Updated) is not written before Write returns
+// while the stored row still has at least half of the refreshed binding's
+// period E (the new Expires minus now) to run; the latest such refresh is
+// written by a background flush within refreshFlush (a minute: Kamailio's
+// usrloc timer_interval), and at Close.
+//
+// A crash before that flush loses nothing for a phone that refreshes
+// regularly: a refresh is skipped only when the phone refreshed within E/2
+// of the last write (the stored row, written with a whole period, still
+// has E/2 left), so the stored row outlives its next refresh. A phone whose
+// next refresh comes later than E/2 after a skipped one (an extra REGISTER
+// after a network change, then its usual refresh late in the period) can,
+// after a crash within the flush interval, be unreachable from the stored
+// expiry until that refresh. Every Put and Delete is written before Write
+// returns. A phone re-registering every 30 s with Expires 3600 has its row
+// written once a minute instead of twice; the benchmark's users, each
+// re-registering many times a second, almost never.
 type locationBackend struct {
 	w     *writer
 	every bool // write every refresh (WithEveryRefresh)
+	stop  chan struct{}
+	done  chan struct{}
 
 	mu      sync.Mutex
 	rows    map[bindingKey]*storedRow // what the location table holds
@@ -119,12 +125,36 @@ type storedRow struct {
 	pending *location.Binding // the latest refresh not written, for Close
 }
 
-func newLocationBackend(w *writer, every bool, loaded []location.Binding) *locationBackend {
-	lb := &locationBackend{w: w, every: every, rows: make(map[bindingKey]*storedRow, len(loaded))}
+func newLocationBackend(w *writer, every bool, flushEvery time.Duration, loaded []location.Binding) *locationBackend {
+	lb := &locationBackend{w: w, every: every, rows: make(map[bindingKey]*storedRow, len(loaded)),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	for _, b := range loaded {
 		lb.rows[bindingKey{b.AOR, b.Contact}] = &storedRow{expires: unixNano(b.Expires)}
 	}
+	go lb.flushLoop(flushEvery)
 	return lb
+}
+
+// flushLoop writes the skipped refreshes every interval until close.
+func (lb *locationBackend) flushLoop(every time.Duration) {
+	defer close(lb.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-lb.stop:
+			return
+		case <-t.C:
+			_ = lb.flush(context.Background()) // kept for the next round on failure
+		}
+	}
+}
+
+// close stops the flush loop and writes what is left.
+func (lb *locationBackend) close(ctx context.Context) error {
+	close(lb.stop)
+	<-lb.done
+	return lb.flush(ctx)
 }
 
 func (lb *locationBackend) Write(ctx context.Context, changes ...location.Change) error {
@@ -222,10 +252,12 @@ func empty(changes []location.Change) bool {
 // row whose Updated is not newer than its own, and never inserts one.
 func (lb *locationBackend) flush(ctx context.Context) error {
 	var bs []location.Binding
+	var rows []*storedRow
 	lb.mu.Lock()
 	for _, r := range lb.rows {
 		if r.pending != nil {
 			bs = append(bs, *r.pending)
+			rows = append(rows, r)
 			r.pending = nil
 		}
 	}
@@ -233,7 +265,18 @@ func (lb *locationBackend) flush(ctx context.Context) error {
 	if len(bs) == 0 {
 		return nil
 	}
-	return lb.w.do(ctx, lateRefreshes(bs))
+	err := lb.w.do(ctx, lateRefreshes(bs))
+	lb.mu.Lock()
+	for i, r := range rows {
+		switch {
+		case err != nil && r.pending == nil:
+			r.pending = &bs[i] // again next time, unless a newer one came
+		case err == nil:
+			r.expires = max(r.expires, unixNano(bs[i].Expires))
+		}
+	}
+	lb.mu.Unlock()
+	return err
 }
 
 // lateRefreshes writes skipped refreshes.
