@@ -114,6 +114,7 @@ type locationBackend struct {
 
 	mu      sync.Mutex
 	rows    map[bindingKey]*storedRow // what the location table holds
+	queued  []*storedRow              // rows given a pending refresh since the last flush
 	skipped atomic.Uint64
 }
 
@@ -122,7 +123,7 @@ type bindingKey struct{ aor, contact string }
 // storedRow is one row of the location table as locationBackend knows it.
 type storedRow struct {
 	expires int64             // unix ns, as stored
-	pending *location.Binding // the latest refresh not written, for Close
+	pending *location.Binding // the latest refresh not written yet (flush)
 }
 
 func newLocationBackend(w *writer, every bool, flushEvery time.Duration, loaded []location.Binding) *locationBackend {
@@ -159,7 +160,11 @@ func (lb *locationBackend) close(ctx context.Context) error {
 
 func (lb *locationBackend) Write(ctx context.Context, changes ...location.Change) error {
 	now := time.Now().UnixNano()
-	var skipped []*storedRow
+	type skip struct {
+		r    *storedRow
+		prev *location.Binding
+	}
+	var skipped []skip
 	write := changes
 	lb.mu.Lock()
 	for i := range changes {
@@ -180,8 +185,11 @@ func (lb *locationBackend) Write(ctx context.Context, changes ...location.Change
 			b := &c.Refresh[j]
 			r := lb.rows[bindingKey{b.AOR, b.Contact}]
 			if r != nil && !lb.every && r.expires-now >= (unixNano(b.Expires)-now)/2 {
+				if r.pending == nil {
+					lb.queued = append(lb.queued, r)
+				}
+				skipped = append(skipped, skip{r, r.pending})
 				r.pending = b
-				skipped = append(skipped, r)
 				if !filtered {
 					filtered, keep = true, c.Refresh[:j:j] // appending copies: c is not changed
 				}
@@ -210,8 +218,8 @@ func (lb *locationBackend) Write(ctx context.Context, changes ...location.Change
 	}
 	if err := lb.w.do(ctx, changesOp(write)); err != nil {
 		lb.mu.Lock()
-		for _, r := range skipped {
-			r.pending = nil // not taken: memory does not publish them
+		for i := len(skipped) - 1; i >= 0; i-- {
+			skipped[i].r.pending = skipped[i].prev // not taken: memory does not publish them
 		}
 		lb.mu.Unlock()
 		return err
@@ -247,20 +255,22 @@ func empty(changes []location.Change) bool {
 	return true
 }
 
-// flush writes the skipped refreshes (at Close). A row updated since (by a
+// flush writes the skipped refreshes. A row updated since (by a
 // later registration) or deleted is left alone: the refresh only updates a
 // row whose Updated is not newer than its own, and never inserts one.
 func (lb *locationBackend) flush(ctx context.Context) error {
 	var bs []location.Binding
 	var rows []*storedRow
 	lb.mu.Lock()
-	for _, r := range lb.rows {
-		if r.pending != nil {
+	for _, r := range lb.queued {
+		if r.pending != nil { // else written or deleted since
 			bs = append(bs, *r.pending)
 			rows = append(rows, r)
 			r.pending = nil
 		}
 	}
+	clear(lb.queued) // no pointers kept to rows deleted since
+	lb.queued = lb.queued[:0]
 	lb.mu.Unlock()
 	if len(bs) == 0 {
 		return nil
@@ -271,6 +281,7 @@ func (lb *locationBackend) flush(ctx context.Context) error {
 		switch {
 		case err != nil && r.pending == nil:
 			r.pending = &bs[i] // again next time, unless a newer one came
+			lb.queued = append(lb.queued, r)
 		case err == nil:
 			r.expires = max(r.expires, unixNano(bs[i].Expires))
 		}
