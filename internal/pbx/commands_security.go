@@ -9,6 +9,7 @@ import (
 
 	"github.com/gopbx/gopbx/internal/cli"
 	"github.com/gopbx/gopbx/internal/security"
+	"github.com/gopbx/gopbx/internal/sipserver"
 )
 
 // registerSecurityCommands adds the ban console commands (chan_sip had no
@@ -43,6 +44,8 @@ func (p *PBX) registerSecurityCommands(reg *cli.Registry) {
 		fmt.Fprintf(w, "%s unbanned.\n", a)
 		return nil
 	}
+	reg.Register(cli.Command{Words: []string{"security", "show", "overload"}, Summary: "Display overload control: queue delay, limits and refusals",
+		Run: func(ctx context.Context, w io.Writer, args []string) error { return writeOverload(w, p.sip, p.auth) }})
 	reg.Register(cli.Command{Words: []string{"sip", "unban"}, Usage: "sip unban <ip>|all", Summary: "Lift the ban on a source address", Run: unban})
 	reg.Register(cli.Command{Words: []string{"security", "unban"}, Usage: "security unban <ip>|all", Summary: "Lift the ban on a source address", Run: unban})
 }
@@ -59,4 +62,24 @@ func (p *PBX) showBans(w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintf(w, "%d banned source(s).\n", len(bans))
 	return nil
+}
+
+// writeOverload is "security show overload": what overload control sees
+// and has done since start (docs/operations.md, Overload).
+func writeOverload(w io.Writer, srv *sipserver.Server, g *guard) error {
+	cfg := g.shield.Config()
+	limit := func(d time.Duration) string {
+		if d <= 0 {
+			return "off"
+		}
+		return d.String()
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Standing queue delay:\t%v\n", srv.QueueDelay().Round(time.Millisecond))
+	fmt.Fprintf(tw, "overload_delay:\t%s\n", limit(cfg.OverloadDelay))
+	fmt.Fprintf(tw, "overload_wait:\t%s\n", limit(cfg.OverloadWait))
+	fmt.Fprintf(tw, "New INVITEs refused in the read loop (503):\t%d\n", srv.Overloaded())
+	fmt.Fprintf(tw, "New INVITEs refused after queueing (503):\t%d\n", g.overloaded.Load())
+	fmt.Fprintf(tw, "Datagrams dropped (request queue full):\t%d\n", srv.Dropped())
+	return tw.Flush()
 }

@@ -33,6 +33,9 @@ type guard struct {
 	auth   atomic.Pointer[sipauth.Authenticator]
 	shield *security.Shield
 	swept  atomic.Int64 // unix nanos of the last shield sweep
+	// overloaded counts new INVITEs refused in Admit for overload
+	// (overload_wait, or overload_delay for those the read loop left).
+	overloaded atomic.Int64
 }
 
 type epKey struct{}
@@ -189,6 +192,7 @@ func (g *guard) Admit(r *sipserver.Request) bool {
 		// maxload: 503). Sources in ban_ignore are not exempt: this
 		// protects the server, not from the source.
 		if w, d := cfg.OverloadWait, cfg.OverloadDelay; (w > 0 && r.Waited() > w) || (d > 0 && r.QueueDelay() > d) {
+			g.overloaded.Add(1)
 			g.shield.Log(event(security.EventOverloaded, r, fromUser(r)))
 			respondStateless(r, 503, "Service Unavailable", sip.NewHeader("Retry-After", "2"))
 			return false

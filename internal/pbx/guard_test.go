@@ -26,6 +26,7 @@ type overloadPeer struct {
 	seq     int
 	handled chan struct{}
 	srv     *sipserver.Server
+	guard   *guard
 }
 
 func newOverloadPeer(t *testing.T, cfg security.Config, hold time.Duration) *overloadPeer {
@@ -42,7 +43,7 @@ func newOverloadPeer(t *testing.T, cfg security.Config, hold time.Duration) *ove
 		time.Sleep(hold) // keeps a fast-path worker busy
 		r.Respond(200, "OK")
 	}))
-	p := &overloadPeer{t: t, handled: make(chan struct{}, 4), srv: s}
+	p := &overloadPeer{t: t, handled: make(chan struct{}, 4), srv: s, guard: g}
 	s.Handle(sip.INVITE, sipserver.HandlerFunc(func(ctx context.Context, r *sipserver.Request) {
 		p.handled <- struct{}{}
 		r.Respond(486, "Busy Here")
@@ -139,6 +140,9 @@ func TestOverloadWait(t *testing.T) {
 		t.Fatalf("INVITE queued past overload_wait: %q, want 503 with Retry-After", res)
 	}
 	p.notHandled()
+	if n := p.guard.overloaded.Load(); n != 1 {
+		t.Errorf("%d INVITEs counted as refused after queueing, want 1", n)
+	}
 }
 
 // TestOverloadDelay: after a backlog in which every request of two
@@ -169,6 +173,15 @@ func TestOverloadDelay(t *testing.T) {
 	p.notHandled()
 	if n := p.srv.Overloaded(); n != 1 {
 		t.Errorf("%d INVITEs refused in the read loop, want 1 (the guard is a sipserver.OverloadGate)", n)
+	}
+	var out strings.Builder
+	if err := writeOverload(&out, p.srv, p.guard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"overload_delay:", "50ms", "overload_wait:", "off", "refused in the read loop (503):  1", "refused after queueing (503):    0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("security show overload lacks %q:\n%s", want, out.String())
+		}
 	}
 
 	time.Sleep(400 * time.Millisecond) // no backlog for a while

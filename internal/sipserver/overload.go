@@ -212,6 +212,15 @@ func sipUser(v []byte) []byte {
 	return u[:at]
 }
 
+// QueueDelay is the fast path's standing queue delay now (see
+// Request.QueueDelay); 0 without a UDP fast path.
+func (s *Server) QueueDelay() time.Duration {
+	if s.fast == nil {
+		return 0
+	}
+	return s.fast.delay.Standing(time.Now().UnixNano())
+}
+
 // Overloaded is how many new INVITEs the read loop refused (or dropped)
 // because the fast path was behind.
 func (s *Server) Overloaded() int64 {
