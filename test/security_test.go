@@ -57,6 +57,11 @@ func TestSecurityBanAfterFailures(t *testing.T) {
 	if out := pbx.Console(t, "security show bans"); !strings.Contains(out, "127.0.111.2") {
 		t.Fatalf("security show bans:\n%s", out)
 	}
+	// The default overload limits, and no overload on an idle server.
+	if out := pbx.Console(t, "security show overload"); !strings.Contains(out, "overload_delay:") || !strings.Contains(out, "50ms") ||
+		!strings.Contains(out, "overload_wait:") || !strings.Contains(out, "1s") || !strings.Contains(out, "read loop (503):  0") {
+		t.Fatalf("security show overload:\n%s", out)
+	}
 	if log := pbx.Log(); !strings.Contains(log, "security: source banned") || !strings.Contains(log, "security: authentication failed") {
 		t.Fatalf("no security events in the log:\n%s", log)
 	}
