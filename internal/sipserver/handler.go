@@ -56,10 +56,10 @@ func (r *Request) Waited() time.Duration {
 // traffic while the CPUs keep up, and grows with the backlog when they do
 // not. 0 for requests that did not come through the UDP fast path.
 func (r *Request) QueueDelay() time.Duration {
-	if r.readAt == 0 || r.srv == nil || r.srv.fast == nil {
+	if r.readAt == 0 || r.srv == nil {
 		return 0
 	}
-	return r.srv.fast.delay.Standing(time.Now().UnixNano())
+	return r.srv.QueueDelay()
 }
 
 // LocalAddr is the address of our socket the request arrived on

@@ -166,12 +166,12 @@ func (h *newInvite) appendResponse(b []byte, status string, toTag []byte, extra,
 		b = append(b, "\r\n"...)
 	}
 	if server != "" {
-		b = appendHeader(b, "Server", []byte(server))
+		b = appendHeader(b, "Server", server)
 	}
 	return append(b, "Content-Length: 0\r\n\r\n"...)
 }
 
-func appendHeader(b []byte, name string, val []byte) []byte {
+func appendHeader[V string | []byte](b []byte, name string, val V) []byte {
 	b = append(b, name...)
 	b = append(b, ": "...)
 	b = append(b, val...)

@@ -165,7 +165,7 @@ func (lb *locationBackend) Write(ctx context.Context, changes ...location.Change
 		prev *location.Binding
 	}
 	var skipped []skip
-	write := changes
+	write, cloned := changes, false
 	lb.mu.Lock()
 	for i := range changes {
 		c := &changes[i]
@@ -203,8 +203,8 @@ func (lb *locationBackend) Write(ctx context.Context, changes ...location.Change
 			}
 		}
 		if filtered {
-			if &write[0] == &changes[0] {
-				write = slices.Clone(changes)
+			if !cloned {
+				write, cloned = slices.Clone(changes), true
 			}
 			write[i].Refresh = keep
 		}
