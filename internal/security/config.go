@@ -104,6 +104,13 @@ func (c *Config) set(v config.Var) error {
 		}
 		return time.Duration(n) * time.Second, nil
 	}
+	millis := func() (time.Duration, error) {
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of milliseconds", val)
+		}
+		return time.Duration(n) * time.Millisecond, nil
+	}
 	var err error
 	switch strings.ToLower(v.Name) {
 	case "ban_after_failures":
@@ -120,16 +127,10 @@ func (c *Config) set(v config.Var) error {
 		if err != nil || c.InviteRate < 0 {
 			return fmt.Errorf("%q is not a rate", val)
 		}
-	case "overload_wait", "overload_delay":
-		n, perr := strconv.Atoi(val)
-		if perr != nil || n < 0 {
-			return fmt.Errorf("%q is not a number of milliseconds", val)
-		}
-		if strings.EqualFold(v.Name, "overload_wait") {
-			c.OverloadWait = time.Duration(n) * time.Millisecond
-		} else {
-			c.OverloadDelay = time.Duration(n) * time.Millisecond
-		}
+	case "overload_wait":
+		c.OverloadWait, err = millis()
+	case "overload_delay":
+		c.OverloadDelay, err = millis()
 	case "ban_ignore":
 		for _, s := range config.SplitList(val) {
 			p, err := config.ParsePrefix(s)
