@@ -198,13 +198,19 @@ func badRequestResponse(data []byte, reason, server string) []byte {
 
 // routable reports whether the first copied Via parses into one a
 // response can be sent by.
-func routable(via string) bool {
-	hs, err := headerParsers.ParseHeader(nil, []byte(via))
+func routable(via string) bool { return parseTopVia([]byte(via)) != nil }
+
+// parseTopVia parses a Via header line ("Via: ..." or "v: ...") and
+// returns its first value if a response can be sent by it, else nil.
+func parseTopVia(line []byte) *sip.ViaHeader {
+	hs, err := headerParsers.ParseHeader(nil, line)
 	if err != nil || len(hs) == 0 {
-		return false
+		return nil
 	}
-	v, ok := hs[0].(*sip.ViaHeader)
-	return ok && usableVia(v)
+	if v, ok := hs[0].(*sip.ViaHeader); ok && usableVia(v) {
+		return v
+	}
+	return nil
 }
 
 // headerParsers is sipgo's own header parser table, used to find which

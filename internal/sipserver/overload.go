@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"net"
 	"time"
-
-	"github.com/emiago/sipgo/sip"
 )
 
 // OverloadGate is a Gate that also has new calls refused in the UDP read
@@ -46,20 +44,16 @@ func (f *fastPath) refuseOverloaded(g Gate, data []byte, from net.Addr, src, loc
 		return false
 	}
 	d := og.OverloadDelay()
-	if d <= 0 || f.delay.Standing(time.Now().UnixNano()) <= d {
+	if d <= 0 || f.s.QueueDelay() <= d {
 		return false
 	}
 	h, ok := scanNewInvite(data)
 	if !ok {
 		return false
 	}
-	vias, err := headerParsers.ParseHeader(nil, h.topVia)
-	if err != nil || len(vias) == 0 {
-		return false
-	}
-	via, ok := vias[0].(*sip.ViaHeader)
+	via := parseTopVia(h.topVia)
 	pc := f.s.udpConn(local)
-	if !ok || !usableVia(via) || pc == nil {
+	if via == nil || pc == nil {
 		return false
 	}
 	f.overloaded.Add(1)
