@@ -97,6 +97,7 @@ func Seconds(start, answer, end time.Time, initiated bool) (duration, billsec in
 // control characters in the name escaped by a backslash.
 func CLID(name, num string) string {
 	var b strings.Builder
+	b.Grow(len(name) + len(num) + 5) // one allocation when nothing needs escaping
 	b.WriteByte('"')
 	for i := 0; i < len(name); i++ {
 		c := name[i]

@@ -611,7 +611,11 @@ func checkOffer(req *sip.Request) (*media.Desc, error) {
 }
 
 func (d *Driver) epCounter(ep *endpoint.Endpoint) *atomic.Int64 {
-	v, _ := d.perEP.LoadOrStore(ep.Key(), new(atomic.Int64))
+	key := ep.Key()
+	if v, ok := d.perEP.Load(key); ok {
+		return v.(*atomic.Int64) // LoadOrStore would allocate a counter per call
+	}
+	v, _ := d.perEP.LoadOrStore(key, new(atomic.Int64))
 	return v.(*atomic.Int64)
 }
 

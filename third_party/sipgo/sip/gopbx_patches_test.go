@@ -1,10 +1,12 @@
 package sip
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,5 +384,74 @@ func TestDebugOffAllocs(t *testing.T) {
 		}
 	}); a != 0 {
 		t.Errorf("a guarded Debug allocates %v times", a)
+	}
+}
+
+// TestWriteInPlace: patch 12 writes a request's URI, its parameters and a
+// Via straight into the message buffer, builds the dialog ID in one
+// concatenation and the Via source without fmt: the same text as before,
+// with fewer allocations.
+func TestWriteInPlace(t *testing.T) {
+	params := func(kv ...string) HeaderParams {
+		hp := NewParams()
+		for i := 0; i < len(kv); i += 2 {
+			hp.Add(kv[i], kv[i+1])
+		}
+		return hp
+	}
+	uri := Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: 5080,
+		UriParams: params("transport", "udp", "lr", ""), Headers: params("subject", "a b")}
+	req := NewRequest(INVITE, uri)
+	via := &ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "10.0.0.1", Port: 5060,
+		Params: params("branch", "z9hG4bK.x", "rport", "")}
+	req.AppendHeader(via)
+	var b strings.Builder
+	req.StartLineWrite(&b)
+	if got, want := b.String(), "INVITE "+uri.String()+" SIP/2.0"; got != want {
+		t.Errorf("start line %q, want %q", got, want)
+	}
+	if got, want := b.String(), `INVITE sip:bob@127.0.0.1:5080;transport=udp;lr?subject="a b" SIP/2.0`; got != want {
+		t.Errorf("start line %q, want %q", got, want)
+	}
+	b.Reset()
+	via.StringWrite(&b)
+	if got, want := b.String(), "Via: "+via.Value(); got != want || want != "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK.x;rport" {
+		t.Errorf("via %q, want %q", got, want)
+	}
+	if got, want := DialogIDMake("c", "a", "b"), strings.Join([]string{"c", "a", "b"}, TxSeperator); got != want {
+		t.Errorf("dialog id %q, want %q", got, want)
+	}
+	if got := req.sourceVia(); got != "10.0.0.1:5060" {
+		t.Errorf("sourceVia %q", got)
+	}
+	via.Host = "[::1]"
+	via.Params = params("branch", "z9hG4bK.x", "rport", "5099")
+	if got := req.sourceVia(); got != "::1:5099" { // what fmt.Sprintf("%s:%d") gave
+		t.Errorf("sourceVia %q", got)
+	}
+	if raceEnabled {
+		return
+	}
+	via.Host = "10.0.0.1"
+	buf := new(bytes.Buffer)
+	buf.Grow(1024)
+	if a := testing.AllocsPerRun(100, func() { buf.Reset(); req.StartLineWrite(buf); via.StringWrite(buf) }); a != 0 {
+		t.Errorf("start line and Via into a buffer: %v allocations", a)
+	}
+}
+
+// TestIsIPV6: patch 12's isIPV6 answers as net.ParseIP did.
+func TestIsIPV6(t *testing.T) {
+	for _, h := range []string{"127.0.0.1", "::1", "2001:db8::5", "::ffff:10.0.0.1", "fe80::1%eth0", "example.com", "host", "", "[::1]", "1.2.3"} {
+		ip := net.ParseIP(h)
+		if got, want := isIPV6(h), ip != nil && ip.To4() == nil; got != want {
+			t.Errorf("isIPV6(%q) = %v, want %v", h, got, want)
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	if a := testing.AllocsPerRun(100, func() { _ = isIPV6("192.0.2.10"); _ = isIPV6("2001:db8::5") }); a != 0 {
+		t.Errorf("isIPV6 allocates %v times", a)
 	}
 }

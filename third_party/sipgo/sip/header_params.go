@@ -146,7 +146,9 @@ func (hp HeaderParams) ToStringWrite(sep byte, buffer io.StringWriter) {
 		return
 	}
 
-	sepstr := string(sep)
+	// gopbx patch: a string of the one byte without allocating (string(sep)
+	// escaped to the heap through the interface call).
+	sepstr := sepString(sep)
 	i := 0
 	for _, kv := range hp {
 		if i > 0 {
@@ -209,4 +211,17 @@ func (hp HeaderParams) Equals(other interface{}) bool {
 	}
 
 	return true
+}
+
+// sepString is the one-byte string of a parameter separator; gopbx patch.
+func sepString(sep byte) string {
+	switch sep {
+	case ';':
+		return ";"
+	case '&':
+		return "&"
+	case ',':
+		return ","
+	}
+	return string(sep)
 }

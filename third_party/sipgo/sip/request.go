@@ -69,7 +69,7 @@ func (req *Request) StartLine() string {
 func (req *Request) StartLineWrite(buffer io.StringWriter) {
 	buffer.WriteString(string(req.Method))
 	buffer.WriteString(" ")
-	buffer.WriteString(req.Recipient.String())
+	req.Recipient.StringWrite(buffer) // gopbx patch: no string of its own
 	buffer.WriteString(" ")
 	buffer.WriteString(req.SipVersion)
 }
@@ -167,7 +167,8 @@ func (req *Request) Source() string {
 // sourceVia returns addr based on Via Header.
 func (req *Request) sourceVia() string {
 	host, port := req.sourceViaHostPort()
-	return fmt.Sprintf("%s:%d", uriNetIP(host), port)
+	// gopbx patch: one concatenation, not fmt.Sprintf("%s:%d") (same text)
+	return uriNetIP(host) + ":" + itoa(port)
 }
 
 func (req *Request) sourceViaHostPort() (string, int) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand"
 	"net"
+	"net/netip"
 	"reflect"
 	"runtime"
 	"strings"
@@ -389,17 +390,20 @@ func compareFunctions(fsm1 any, fsm2 any) error {
 
 func isIPV6(host string) bool {
 	// Quick reject (has dot)
-	for c := range host {
-		if c == '.' {
+	// gopbx patch: the loop ranged over indexes, not bytes, so it never
+	// rejected, and net.ParseIP allocated for every IPv4 host written.
+	for i := 0; i < len(host); i++ {
+		if host[i] == '.' {
 			return false
 		}
-		if c == ':' {
+		if host[i] == ':' {
 			break
 		}
 	}
 
-	ip := net.ParseIP(host)
-	return ip != nil && ip.To4() == nil
+	// As net.ParseIP(host) != nil && To4() == nil, without allocating.
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Is6() && !ip.Is4In6() && ip.Zone() == ""
 }
 
 func uriIP(ip string) string {
