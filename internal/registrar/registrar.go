@@ -211,7 +211,9 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 		if !ok {
 			continue
 		}
-		if strings.TrimSpace(c.Value()) == "*" || c.Address.Wildcard {
+		// The parser marks "*"; a contact without a host is the only
+		// other candidate worth formatting to look.
+		if c.Address.Wildcard || (c.Address.Host == "" && strings.TrimSpace(c.Value()) == "*") {
 			star = true
 			continue
 		}
@@ -269,7 +271,7 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 		path = strings.Join(ps, ",")
 	}
 	now := rg.now()
-	transport := strings.ToLower(r.Transport())
+	transport := lowerTransport(r.Transport())
 	local := r.LocalAddr()
 
 	if len(contacts) == 0 && !star {
@@ -289,25 +291,35 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 			}
 			return nil, del, nil
 		}
-		existing := make(map[string]location.Binding, len(cur))
-		for _, b := range cur {
-			existing[b.Contact] = b
+		// mentioned[i]: cur[i] is named by this REGISTER (or removed by it).
+		// A phone has one or a few bindings: a scan of cur costs less
+		// than building a map of them on every refresh.
+		var buf [8]bool
+		mentioned := buf[:0]
+		if len(cur) > len(buf) {
+			mentioned = make([]bool, len(cur))
+		} else {
+			mentioned = buf[:len(cur)]
 		}
-		newCount := 0
+		find := func(uri string) int {
+			for i := range cur {
+				if !mentioned[i] && cur[i].Contact == uri {
+					return i
+				}
+			}
+			return -1
+		}
 		for _, c := range contacts {
-			old, had := existing[c.uri]
+			i := find(c.uri)
 			if c.expires == 0 {
-				if had {
-					if old.CallID == callID && cseq <= old.CSeq {
+				if i >= 0 {
+					if old := &cur[i]; old.CallID == callID && cseq <= old.CSeq {
 						return nil, nil, location.ErrOutOfOrder
 					}
 					del = append(del, c.uri)
-					delete(existing, c.uri)
+					mentioned[i] = true
 				}
 				continue
-			}
-			if !had {
-				newCount++
 			}
 			put = append(put, location.Binding{
 				AOR: aor, Contact: c.uri, Received: r.Source(), Transport: transport,
@@ -315,19 +327,29 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 				Expires: now.Add(c.expires), Q: c.q, InstanceID: c.inst, RegID: c.regID,
 				UserAgent: ua, Updated: now, Node: rg.node,
 			})
-			delete(existing, c.uri)
+			if i >= 0 {
+				mentioned[i] = true
+			}
 		}
-		// existing now holds the bindings this REGISTER did not mention.
+		// The bindings this REGISTER did not mention.
 		if ep.MaxContacts > 0 {
-			total := len(existing) + len(put)
+			unmentioned := 0
+			for _, m := range mentioned {
+				if !m {
+					unmentioned++
+				}
+			}
+			total := unmentioned + len(put)
 			if total > ep.MaxContacts {
 				if !ep.RemoveExisting {
 					return nil, nil, refuse(403, "Forbidden (max_contacts exceeded)")
 				}
 				// remove_existing: drop the oldest bindings not in this REGISTER.
-				olds := make([]location.Binding, 0, len(existing))
-				for _, b := range existing {
-					olds = append(olds, b)
+				olds := make([]location.Binding, 0, unmentioned)
+				for i, b := range cur {
+					if !mentioned[i] {
+						olds = append(olds, b)
+					}
 				}
 				sortByUpdated(olds)
 				for _, b := range olds {
@@ -374,3 +396,21 @@ func (rg *Registrar) ExpireLoop(ctx context.Context, every time.Duration) {
 }
 
 var _ sipserver.Handler = (*Registrar)(nil)
+
+// lowerTransport is strings.ToLower without an allocation for the
+// transports sipgo names in upper case.
+func lowerTransport(t string) string {
+	switch t {
+	case "UDP":
+		return "udp"
+	case "TCP":
+		return "tcp"
+	case "TLS":
+		return "tls"
+	case "WS":
+		return "ws"
+	case "WSS":
+		return "wss"
+	}
+	return strings.ToLower(t)
+}
