@@ -112,3 +112,30 @@ func reportHas(t *testing.T, md string, wants ...string) {
 		t.Log(md)
 	}
 }
+
+// TestProxyContext: the B2BUA section names Kamailio's stateful proxy cost
+// at the highest rate both ran clean, and nothing without a proxy run.
+func TestProxyContext(t *testing.T) {
+	run := func(target int, clean bool, ms float64) *runResult {
+		return &runResult{Target: target, Clean: clean, CPUmsPerOp: ms, Successful: 100}
+	}
+	g := &serverResult{Server: "gopbx", Label: "gopbx", Steps: []*runResult{run(500, true, 0.8), run(1000, true, 0.6), run(2000, false, 0.5)}}
+	k := &serverResult{Server: "kamailio", Label: "Kamailio", Steps: []*runResult{run(500, true, 0.9), run(1000, true, 0.8), run(2000, true, 0.7)}}
+	r := &results{Workloads: []*workloadResult{
+		{Name: "b2bua-calls", Servers: []*serverResult{g}},
+		{Name: "proxy-calls", Servers: []*serverResult{k}},
+	}}
+	got := r.proxyContext(g)
+	for _, want := range []string{"at 1,000 call/s", "B2BUA 0.600 ms", "stateful proxy", "0.800 ms", "gopbx/Kamailio 0.75"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q lacks %q", got, want)
+		}
+	}
+	if !strings.Contains(r.markdown(), got) {
+		t.Error("the report does not carry the line")
+	}
+	r.Workloads = r.Workloads[:1]
+	if got := r.proxyContext(g); got != "" {
+		t.Errorf("without a proxy run: %q", got)
+	}
+}

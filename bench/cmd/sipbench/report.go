@@ -289,6 +289,11 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 	if w.Baseline != "" {
 		p("\n%s\n", w.Baseline)
 	}
+	if w.Name == "b2bua-calls" {
+		if line := r.proxyContext(g); line != "" {
+			p("\n%s\n", line)
+		}
+	}
 
 	for _, s := range cols {
 		if o := s.Overload; o != nil && s.BestRate > 0 {
@@ -415,4 +420,43 @@ func orNA(s string) string {
 		return "n/a"
 	}
 	return s
+}
+
+// proxyContext puts gopbx's B2BUA cost per call beside Kamailio's as a
+// stateful proxy in the same run, at the highest rate both ran clean: the
+// machine's speed changes from day to day (the same binary's CPU per call
+// by a third), and this run's Kamailio is the yardstick measured on the
+// same CPUs at the same time. The proxy does less per call (no second
+// dialog, no media, no CDR, no dialplan), so it is context, not a ratio
+// of like with like.
+func (r *results) proxyContext(g *serverResult) string {
+	if g == nil {
+		return ""
+	}
+	var k *serverResult
+	for _, w := range r.Workloads {
+		if w.Name == "proxy-calls" {
+			k = w.server("kamailio")
+		}
+	}
+	if k == nil {
+		return ""
+	}
+	common := 0
+	for _, a := range g.Steps {
+		for _, c := range k.Steps {
+			if a.Clean && c.Clean && a.Target == c.Target && a.Target > common {
+				common = a.Target
+			}
+		}
+	}
+	if common == 0 {
+		return ""
+	}
+	ga, ka := stepAt(g, common), stepAt(k, common)
+	if ga.CPUmsPerOp <= 0 || ka.CPUmsPerOp <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Same run, same CPUs, at %s call/s (the highest step both ran clean): gopbx's B2BUA %.3f ms CPU per call, Kamailio as a stateful proxy (below; it does less per call: one transaction layer, no second dialog, media, CDR or dialplan) %.3f ms (gopbx/Kamailio %.2f).",
+		thousands(float64(common)), ga.CPUmsPerOp, ka.CPUmsPerOp, ga.CPUmsPerOp/ka.CPUmsPerOp)
 }
