@@ -401,3 +401,29 @@ func TestInbandToRFC4733(t *testing.T) {
 		t.Fatalf("the RFC 4733 side got events %v, want event 7 (digit 7)", events)
 	}
 }
+
+// TestSDPBuild pins the text of our session descriptions, line by line.
+func TestSDPBuild(t *testing.T) {
+	sb := sdpBuilder{id: 42}
+	formats := []Format{
+		{PT: 0, Encoding: "PCMU", Clock: 8000},
+		{PT: 111, Encoding: "opus", Clock: 48000, Channels: 2, Fmtp: "useinbandfec=1"},
+		{PT: 101, Encoding: "telephone-event", Clock: 8000, Fmtp: "0-16"},
+	}
+	got := string(sb.build(netip.MustParseAddr("192.0.2.1"), 10000, "RTP/SAVP", formats, SendRecv, "1 AES_CM_128_HMAC_SHA1_80 inline:KEY", "rtcp-mux"))
+	want := "v=0\r\no=gopbx 42 1 IN IP4 192.0.2.1\r\ns=gopbx\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" +
+		"m=audio 10000 RTP/SAVP 0 111 101\r\n" +
+		"a=rtpmap:0 PCMU/8000\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\n" +
+		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n" +
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY\r\na=rtcp-mux\r\n" +
+		"a=ptime:20\r\na=maxptime:150\r\na=sendrecv\r\n"
+	if got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+	got = string(sb.build(netip.MustParseAddr("2001:db8::1"), 20000, "RTP/AVP", formats[:1], SendOnly, ""))
+	want = "v=0\r\no=gopbx 42 2 IN IP6 2001:db8::1\r\ns=gopbx\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n" +
+		"m=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=maxptime:150\r\na=sendonly\r\n"
+	if got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}

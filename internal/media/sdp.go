@@ -223,38 +223,65 @@ func (sb *sdpBuilder) build(addr netip.Addr, port int, proto string, formats []F
 		ip = "IP6"
 	}
 	a := addr.Unmap().String()
-	var b strings.Builder
-	b.Grow(400)
-	b.WriteString("v=0\r\no=gopbx ")
-	b.WriteString(strconv.FormatUint(sb.id, 10))
-	b.WriteByte(' ')
-	b.WriteString(strconv.FormatUint(sb.version, 10))
-	b.WriteString(" IN " + ip + " " + a + "\r\ns=gopbx\r\nc=IN " + ip + " " + a + "\r\nt=0 0\r\nm=audio ")
-	b.WriteString(strconv.Itoa(port))
-	b.WriteString(" " + proto)
+	// Appended to one slice: a strings.Builder, its string copied to
+	// []byte, and the concatenations and Itoa calls per line cost a dozen
+	// allocations per SDP.
+	b := make([]byte, 0, 400)
+	b = append(b, "v=0\r\no=gopbx "...)
+	b = strconv.AppendUint(b, sb.id, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, sb.version, 10)
+	b = append(b, " IN "...)
+	b = append(b, ip...)
+	b = append(b, ' ')
+	b = append(b, a...)
+	b = append(b, "\r\ns=gopbx\r\nc=IN "...)
+	b = append(b, ip...)
+	b = append(b, ' ')
+	b = append(b, a...)
+	b = append(b, "\r\nt=0 0\r\nm=audio "...)
+	b = strconv.AppendInt(b, int64(port), 10)
+	b = append(b, ' ')
+	b = append(b, proto...)
 	for _, f := range formats {
-		b.WriteByte(' ')
-		b.WriteString(strconv.Itoa(int(f.PT)))
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(f.PT), 10)
 	}
-	b.WriteString("\r\n")
+	b = append(b, "\r\n"...)
 	for _, f := range formats {
-		b.WriteString("a=rtpmap:" + strconv.Itoa(int(f.PT)) + " " + f.Encoding + "/" + strconv.Itoa(f.Clock))
+		b = append(b, "a=rtpmap:"...)
+		b = strconv.AppendUint(b, uint64(f.PT), 10)
+		b = append(b, ' ')
+		b = append(b, f.Encoding...)
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(f.Clock), 10)
 		if f.Channels > 1 {
-			b.WriteString("/" + strconv.Itoa(f.Channels))
+			b = append(b, '/')
+			b = strconv.AppendInt(b, int64(f.Channels), 10)
 		}
-		b.WriteString("\r\n")
+		b = append(b, "\r\n"...)
 		if f.Fmtp != "" {
-			b.WriteString("a=fmtp:" + strconv.Itoa(int(f.PT)) + " " + f.Fmtp + "\r\n")
+			b = append(b, "a=fmtp:"...)
+			b = strconv.AppendUint(b, uint64(f.PT), 10)
+			b = append(b, ' ')
+			b = append(b, f.Fmtp...)
+			b = append(b, "\r\n"...)
 		}
 	}
 	if crypto != "" {
-		b.WriteString("a=crypto:" + crypto + "\r\n")
+		b = append(b, "a=crypto:"...)
+		b = append(b, crypto...)
+		b = append(b, "\r\n"...)
 	}
 	for _, a := range extra {
-		b.WriteString("a=" + a + "\r\n")
+		b = append(b, "a="...)
+		b = append(b, a...)
+		b = append(b, "\r\n"...)
 	}
-	b.WriteString("a=ptime:20\r\na=maxptime:150\r\na=" + dir + "\r\n")
-	return []byte(b.String())
+	b = append(b, "a=ptime:20\r\na=maxptime:150\r\na="...)
+	b = append(b, dir...)
+	b = append(b, "\r\n"...)
+	return b
 }
 
 func formatOf(c codec.Codec, pt uint8) Format {

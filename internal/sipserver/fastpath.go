@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -394,7 +395,21 @@ func txKeyAs(method sip.RequestMethod, req *sip.Request, via *sip.ViaHeader, src
 			branch = callID(req) + "/" + strconv.FormatUint(uint64(cs.SeqNo), 10)
 		}
 	}
-	return src + "|" + string(method) + "|" + via.Host + ":" + strconv.Itoa(via.Port) + "|" + branch
+	// One allocation: the concatenation with strconv.Itoa's string took two
+	// for every port from 100 up.
+	var port [8]byte
+	var b strings.Builder
+	b.Grow(len(src) + len(method) + len(via.Host) + len(branch) + 4 + len(port))
+	b.WriteString(src)
+	b.WriteByte('|')
+	b.WriteString(string(method))
+	b.WriteByte('|')
+	b.WriteString(via.Host)
+	b.WriteByte(':')
+	b.Write(strconv.AppendInt(port[:0], int64(via.Port), 10))
+	b.WriteByte('|')
+	b.WriteString(branch)
+	return b.String()
 }
 
 type cacheState int

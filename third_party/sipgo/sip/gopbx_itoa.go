@@ -1,7 +1,10 @@
 package sip
 
 import (
+	"bytes"
+	"io"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -28,4 +31,19 @@ func itoa(n int) string {
 	s := strconv.Itoa(n)
 	slot.Store(&itoaEntry{n: n, s: s})
 	return s
+}
+
+// writeUint writes n in decimal without a string of its own when buffer
+// is one of the writers messages are serialized into (the concrete types
+// keep the digits on the stack); gopbx patch.
+func writeUint(buffer io.StringWriter, n uint64) {
+	var nb [20]byte
+	switch w := buffer.(type) {
+	case *bytes.Buffer:
+		w.Write(strconv.AppendUint(nb[:0], n, 10))
+	case *strings.Builder:
+		w.Write(strconv.AppendUint(nb[:0], n, 10))
+	default:
+		buffer.WriteString(strconv.FormatUint(n, 10))
+	}
 }

@@ -455,3 +455,35 @@ func TestIsIPV6(t *testing.T) {
 		t.Errorf("isIPV6 allocates %v times", a)
 	}
 }
+
+// TestWriteNumbers: patch 12 writes a CSeq number and a status code
+// without a string of their own, with the same text.
+func TestWriteNumbers(t *testing.T) {
+	cseq := &CSeqHeader{SeqNo: 4294967295, MethodName: INVITE}
+	var sb strings.Builder
+	cseq.StringWrite(&sb)
+	if got := sb.String(); got != "CSeq: 4294967295 INVITE" {
+		t.Errorf("CSeq %q", got)
+	}
+	type plain struct{ io.StringWriter }
+	var other strings.Builder
+	writeUint(plain{&other}, 123456) // a writer of another type
+	if other.String() != "123456" {
+		t.Errorf("writeUint through another writer: %q", other.String())
+	}
+	res := NewResponse(486, "Busy Here")
+	sb.Reset()
+	res.StartLineWrite(&sb)
+	if got := sb.String(); got != "SIP/2.0 486 Busy Here" {
+		t.Errorf("status line %q", got)
+	}
+	if raceEnabled {
+		return
+	}
+	buf := new(bytes.Buffer)
+	buf.Grow(256)
+	cseq.SeqNo = 31337
+	if a := testing.AllocsPerRun(100, func() { buf.Reset(); cseq.StringWrite(buf); res.StartLineWrite(buf) }); a != 0 {
+		t.Errorf("CSeq and status line into a buffer: %v allocations", a)
+	}
+}

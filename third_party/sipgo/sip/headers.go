@@ -808,7 +808,7 @@ func (h *CSeqHeader) Value() string {
 }
 
 func (h *CSeqHeader) valueStringWrite(buffer io.StringWriter) {
-	buffer.WriteString(strconv.Itoa(int(h.SeqNo)))
+	writeUint(buffer, uint64(h.SeqNo)) // gopbx patch: no string of its own
 	buffer.WriteString(" ")
 	buffer.WriteString(string(h.MethodName))
 }

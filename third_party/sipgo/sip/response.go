@@ -62,7 +62,7 @@ func (res *Response) StartLine() string {
 }
 
 func (res *Response) StartLineWrite(buffer io.StringWriter) {
-	statusCode := strconv.Itoa(int(res.StatusCode))
+	statusCode := itoa(int(res.StatusCode)) // gopbx patch: cached, as ports are
 	buffer.WriteString(res.SipVersion)
 	buffer.WriteString(" ")
 	buffer.WriteString(statusCode)
