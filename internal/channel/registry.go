@@ -13,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gopbx/gopbx/internal/lazylog"
 )
 
 // Tech creates outbound channels for one technology ("PJSIP", "SIP").
@@ -139,7 +137,9 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 		// saves the buffer on every inbound channel.
 		c.events = make(chan Event, 16)
 	}
-	c.log = lazylog.With(r.log, slog.String("chan", c.name))
+	c.lh = chanLogHandler{c: c, next: r.log}
+	c.logger = *slog.New(&c.lh)
+	c.log = &c.logger
 	sh := r.shard(c)
 	sh.mu.Lock()
 	sh.m[c] = struct{}{}

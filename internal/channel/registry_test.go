@@ -3,6 +3,7 @@ package channel_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -81,5 +82,30 @@ func TestRegistryTech(t *testing.T) {
 	reg := channel.NewRegistry(slog.New(slog.DiscardHandler))
 	if _, err := reg.Request(context.Background(), "PJSIP", "1000", nil); err == nil {
 		t.Fatal("Request of an unregistered technology succeeded")
+	}
+}
+
+// TestChannelLog: a channel's logger carries its name, and its call_id once
+// the driver sets it, before the record's own attributes.
+func TestChannelLog(t *testing.T) {
+	var out strings.Builder
+	reg := channel.NewRegistry(slog.New(slog.NewTextHandler(&out, nil)))
+	ch := reg.New("PJSIP", "1001", channel.Inbound, nopDriver{})
+	defer ch.Hangup(channel.CauseNormalClearing)
+	ch.Log().Info("one", "k", 1)
+	ch.SetCallID("abc@host")
+	ch.Log().With("leg", "b").Info("two")
+	ch.Log().Debug("not logged")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("lines: %q", lines)
+	}
+	for i, want := range []string{
+		"msg=one chan=" + ch.Name() + " k=1",
+		"msg=two chan=" + ch.Name() + " call_id=abc@host leg=b",
+	} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d %q lacks %q", i, lines[i], want)
+		}
 	}
 }

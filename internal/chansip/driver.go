@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gopbx/gopbx/internal/lazylog"
-
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/sdp/v3"
@@ -309,7 +307,7 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		ch.SetMedia(l.media)
 		closeWith(ch, l.media)
 	}
-	ch.SetLogger(lazylog.With(ch.Log(), slog.String("call_id", callID(r.Request))))
+	ch.SetCallID(callID(r.Request))
 	ch.SetState(channel.StateRing)
 	ch.SetCallerID(cid)
 	if ep != nil {

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
-
-	"github.com/gopbx/gopbx/internal/lazylog"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -301,7 +298,7 @@ func (l *leg) Call(ctx context.Context, ch *channel.Channel) error {
 		return fmt.Errorf("chansip: send invite: %w", err)
 	}
 	l.out = out
-	ch.SetLogger(lazylog.With(ch.Log(), slog.String("call_id", callID(l.invite))))
+	ch.SetCallID(callID(l.invite))
 	user, pass := outboundCredentials(l.ep)
 	d.srv.Go(func() {
 		defer cancel()

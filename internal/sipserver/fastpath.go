@@ -265,7 +265,7 @@ func (f *fastPath) handle(parser *sip.Parser, job fastJob) {
 		return
 	}
 	r := &Request{Request: req, srv: s, local: job.lstr, readAt: job.at}
-	r.Log = s.requestLog(req, src)
+	r.setLog(s, src)
 	var finished atomic.Bool
 	r.reply = func(res *sip.Response) error {
 		// One allocation of a typical response's size instead of the
@@ -309,7 +309,7 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 		return
 	}
 	r := &Request{Request: req, Tx: tx, srv: f.s, local: job.lstr, readAt: job.at}
-	r.Log = f.s.requestLog(req, src)
+	r.setLog(f.s, src)
 	r.stateless = func(res *sip.Response) error {
 		if to := res.To(); to != nil && res.StatusCode >= 300 && !hasTag(req.To()) {
 			// A refused new call (a re-INVITE keeps its dialog's tag):
@@ -335,7 +335,7 @@ func (f *fastPath) invite(req *sip.Request, via *sip.ViaHeader, job fastJob, src
 func (f *fastPath) handleACK(req *sip.Request, job fastJob) {
 	src := job.src
 	r := &Request{Request: req, srv: f.s, local: job.lstr}
-	r.Log = f.s.requestLog(req, src)
+	r.setLog(f.s, src)
 	r.reply = func(*sip.Response) error { return errNoResponse }
 	f.s.dispatch(r)
 }

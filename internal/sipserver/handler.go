@@ -36,6 +36,11 @@ type Request struct {
 	stateless  func(*sip.Response) error // fast-path INVITE: the write DetachTx leaves
 	local      string                    // our socket's address
 	readAt     int64                     // unix ns the datagram arrived (fast path); 0 elsewhere
+
+	// Log points at logger, whose handler is lh: no allocation per
+	// request for a logger most requests never use (see setLog).
+	logger slog.Logger
+	lh     requestLogHandler
 }
 
 // Waited is how long the request waited inside gopbx between the arrival

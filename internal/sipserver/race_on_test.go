@@ -1,0 +1,5 @@
+//go:build race
+
+package sipserver
+
+const raceEnabled = true
