@@ -589,7 +589,7 @@ func (cl *call) observe(s *snapshot) {
 	}
 	// Asterisk ignores originate's placeholder application (AppDial) once
 	// there is a real one, and locks the fields at Dial.
-	if s.app != "" && (!strings.HasPrefix(strings.ToLower(s.app), "appdial") || cl.app == "") {
+	if s.app != "" && (!(len(s.app) >= 7 && strings.EqualFold(s.app[:7], "appdial")) || cl.app == "") {
 		cl.app, cl.data = s.app, s.data
 		if s.app == "Dial" {
 			cl.locked = true

@@ -70,13 +70,16 @@ type Driver struct {
 	perEP  sync.Map // endpoint key → *atomic.Int64, calls in progress (call-limit)
 	calls  atomic.Int64
 	closed atomic.Bool
-	media  atomic.Pointer[media.Manager]
-	onHold func(ch *channel.Channel, held bool)
+	// shutdown is closed by Shutdown, after closed is set.
+	shutdown     chan struct{}
+	shutdownOnce sync.Once
+	media        atomic.Pointer[media.Manager]
+	onHold       func(ch *channel.Channel, held bool)
 }
 
 // New creates the driver and registers its technologies and SIP handlers.
 func New(srv *sipserver.Server, reg *channel.Registry, store location.Store, guard Guard, dp Dialplan, run Runner, cfg *Config, log *slog.Logger) *Driver {
-	d := &Driver{srv: srv, reg: reg, store: store, guard: guard, dp: dp, run: run, log: log.With("component", "chansip")}
+	d := &Driver{srv: srv, reg: reg, store: store, guard: guard, dp: dp, run: run, log: log.With("component", "chansip"), shutdown: make(chan struct{})}
 	d.cfg.Store(cfg)
 	d.ua = &sipgo.DialogUA{Client: srv.Client(), RewriteContact: true}
 	for _, t := range []endpoint.Tech{endpoint.TechPJSIP, endpoint.TechSIP} {
@@ -101,9 +104,9 @@ func (d *Driver) ActiveCalls() int64 { return d.calls.Load() }
 func (d *Driver) contactFor(local, remote, transport string) sip.ContactHeader {
 	host, port := d.srv.Advertised(local, remote)
 	c := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "gopbx", Host: host, Port: port}}
-	if t := strings.ToLower(transport); t != "" && t != "udp" {
+	if transport != "" && !strings.EqualFold(transport, "udp") {
 		c.Address.UriParams = sip.NewParams()
-		c.Address.UriParams.Add("transport", t)
+		c.Address.UriParams.Add("transport", strings.ToLower(transport))
 	}
 	return c
 }
@@ -566,6 +569,7 @@ func addSessionTimer(req *sip.Request, res *sip.Response) {
 // Shutdown refuses new calls and hangs up the ones in progress.
 func (d *Driver) Shutdown(ctx context.Context) {
 	d.closed.Store(true)
+	d.shutdownOnce.Do(func() { close(d.shutdown) })
 	for _, ch := range d.reg.Channels() {
 		ch.Hangup(channel.CauseNormalClearing)
 	}

@@ -44,7 +44,7 @@ type leg struct {
 	final     bool // a final response was sent (inbound) or received (outbound)
 	answered  bool
 	byeSeen   bool
-	done      sync.WaitGroup // the BYE or final response in flight
+	done      inflight // the BYE or final response in flight
 	remoteSDP []byte
 
 	media *media.Stream // anchored media, nil for pass-through
@@ -106,25 +106,60 @@ func (l *leg) markBye() {
 // so the INVITE handler does not return under it; at shutdown it gives up
 // after a second, since a BYE to a peer that is gone retransmits for 32 s.
 func (l *leg) wait() {
-	done := make(chan struct{})
-	go func() { l.done.Wait(); close(done) }()
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	var closing time.Time
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			if l.d.closed.Load() {
-				if closing.IsZero() {
-					closing = time.Now()
-				} else if time.Since(closing) > time.Second {
-					return
-				}
-			}
-		}
+	idle := l.done.idle()
+	select {
+	case <-idle:
+		return
+	case <-l.d.shutdown:
 	}
+	// Shutting down: a BYE's transaction can take its whole 32 s; give
+	// what is in flight a second.
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
+}
+
+// inflight counts a leg's messages in flight (a BYE, a final response
+// waiting for its ACK), like a sync.WaitGroup whose Wait is a channel:
+// leg.wait needs no goroutine and no ticker, which it started for every
+// call, though on the leg that received the BYE nothing is in flight.
+type inflight struct {
+	mu     sync.Mutex
+	n      int
+	idleCh chan struct{} // closed when n drops to 0; made by idle
+}
+
+func (f *inflight) add() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inflight) finish() {
+	f.mu.Lock()
+	f.n--
+	if f.n == 0 && f.idleCh != nil {
+		close(f.idleCh)
+		f.idleCh = nil
+	}
+	f.mu.Unlock()
+}
+
+// idle returns a channel closed once nothing is in flight (at once if
+// nothing is now).
+func (f *inflight) idle() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		return closedDone
+	}
+	if f.idleCh == nil {
+		f.idleCh = make(chan struct{})
+	}
+	return f.idleCh
 }
 
 // Header implements channel.HeaderReader for the inbound INVITE.
@@ -234,9 +269,9 @@ func (l *leg) finalResponse(code int, reason string) error {
 	l.mu.Unlock()
 	res := sip.NewResponseFromRequest(l.in.InviteRequest, code, reason, nil)
 	l.addServer(res)
-	l.done.Add(1)
+	l.done.add()
 	l.d.srv.Go(func() {
-		defer l.done.Done()
+		defer l.done.finish()
 		// WriteResponse waits for the ACK of the non-2xx final response.
 		if err := l.in.WriteResponse(res); err != nil {
 			l.log.Debug("final response", "error", err)
@@ -275,9 +310,9 @@ func (l *leg) Hangup(ch *channel.Channel, cause channel.Cause) {
 }
 
 func (l *leg) sendBye(bye func(context.Context) error) {
-	l.done.Add(1)
+	l.done.add()
 	l.d.srv.Go(func() {
-		defer l.done.Done()
+		defer l.done.finish()
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		defer cancel()
 		if err := bye(ctx); err != nil {

@@ -112,7 +112,10 @@ func NewEngine(dp *Dialplan, opts ...Option) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dialplan: application %s: %w", canonical, err)
 		}
+		// Under its lowered name, and as Asterisk spells it, which is how
+		// dialplans write it: exec finds those without lowering each time.
 		e.apps[strings.ToLower(canonical)] = appEntry{name: canonical, app: a}
+		e.apps[canonical] = appEntry{name: canonical, app: a}
 	}
 	e.Reload(dp)
 	return e, nil
@@ -362,7 +365,10 @@ func (e *Engine) exec(ctx context.Context, st *runState, p *Priority, loc channe
 	if strings.Contains(data, "${") || strings.Contains(data, "$[") {
 		data = e.Expand(ctx, ch, data)
 	}
-	entry, ok := e.apps[strings.ToLower(p.App)]
+	entry, ok := e.apps[p.App] // spelled as Asterisk does, mostly
+	if !ok {
+		entry, ok = e.apps[strings.ToLower(p.App)]
+	}
 	name := p.App
 	if ok {
 		name = entry.name

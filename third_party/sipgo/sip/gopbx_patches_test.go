@@ -487,3 +487,31 @@ func TestWriteNumbers(t *testing.T) {
 		t.Errorf("CSeq and status line into a buffer: %v allocations", a)
 	}
 }
+
+// TestAddrString: patch 12's Addr.String gives net.JoinHostPort's text in
+// one allocation.
+func TestAddrString(t *testing.T) {
+	for _, a := range []Addr{
+		{IP: net.IPv4(127, 0, 0, 1), Port: 5060},
+		{IP: net.IP{10, 0, 0, 2}, Port: 0},
+		{IP: net.ParseIP("2001:db8::1"), Port: 5061},
+		{IP: net.ParseIP("::ffff:192.0.2.7"), Port: 65535},
+		{IP: net.IP{1, 2, 3}, Port: 7}, // invalid length: the old path
+		{Hostname: "example.com", Port: 5060},
+	} {
+		want := net.JoinHostPort(a.Hostname, strconv.Itoa(a.Port))
+		if a.IP != nil {
+			want = net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port))
+		}
+		if got := a.String(); got != want {
+			t.Errorf("%#v: %q, want %q", a, got, want)
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	a := Addr{IP: net.IPv4(127, 0, 0, 1), Port: 5060}
+	if n := testing.AllocsPerRun(100, func() { _ = a.String() }); n != 1 {
+		t.Errorf("Addr.String: %v allocations", n)
+	}
+}

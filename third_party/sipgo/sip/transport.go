@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strconv"
 )
 
@@ -83,7 +84,25 @@ func (a *Addr) String() string {
 	if a.IP == nil {
 		return net.JoinHostPort(a.Hostname, strconv.Itoa(a.Port))
 	}
-
+	// gopbx patch: one allocation, where IP.String, Itoa and JoinHostPort
+	// took three; the client side formats its local address per request
+	// (ClientRequestConnection). Same text: net.IP prints a v4-mapped
+	// address dotted, and JoinHostPort brackets an IPv6 one.
+	if ip, ok := netip.AddrFromSlice(a.IP); ok {
+		ip = ip.Unmap()
+		var buf [64]byte
+		b := buf[:0]
+		if ip.Is6() {
+			b = append(b, '[')
+			b = ip.AppendTo(b)
+			b = append(b, ']')
+		} else {
+			b = ip.AppendTo(b)
+		}
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(a.Port), 10)
+		return string(b)
+	}
 	return net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port))
 }
 
