@@ -403,6 +403,11 @@ func (c *Channel) SetVar(name, value string) {
 		return
 	}
 	if _, ok := c.vars[name]; !ok {
+		if c.varOrder == nil {
+			// A call's channels get half a dozen variables (DIALSTATUS,
+			// ANSWEREDTIME...): one allocation instead of growing 1, 2, 4.
+			c.varOrder = make([]string, 0, 8)
+		}
 		c.varOrder = append(c.varOrder, name)
 	}
 	c.vars[name] = variable{value: value, level: level}

@@ -41,6 +41,10 @@ func (d *Driver) mediaAddrs(local, remote string) (bind, advertise netip.Addr) {
 	return bind.Unmap(), advertise.Unmap()
 }
 
+// defaultAllow is the codec list of a leg without an endpoint's allow=
+// (read only: a stream's Options share it).
+var defaultAllow = []string{"ulaw", "alaw", "gsm", "g722", "opus"}
+
 // newStream opens the media of leg l towards ep.
 func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) (*media.Stream, error) {
 	m := d.media.Load()
@@ -48,7 +52,7 @@ func (d *Driver) newStream(l *leg, ep *endpoint.Endpoint, local, remote string) 
 	if ext, ok := d.srv.MediaAddress(local, remote); ok {
 		adv = ext // behind NAT: externip / external_media_address
 	}
-	o := media.Options{SDPAddr: adv, DTMFMode: "rfc4733", Allow: []string{"ulaw", "alaw", "gsm", "g722", "opus"}, Log: l.log}
+	o := media.Options{SDPAddr: adv, DTMFMode: "rfc4733", Allow: defaultAllow, Log: l.log}
 	if ep != nil {
 		o.Allow, o.DTMFMode = ep.Allow, ep.DTMFMode
 		o.SRTP = ep.MediaEncryption == "sdes"
