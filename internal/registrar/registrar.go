@@ -160,7 +160,14 @@ func (rg *Registrar) ServeSIP(ctx context.Context, r *sipserver.Request) {
 		if secs < 0 {
 			secs = 0
 		}
-		res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
+		var v strings.Builder
+		v.Grow(len(b.Contact) + 20)
+		v.WriteByte('<')
+		v.WriteString(b.Contact)
+		v.WriteString(">;expires=")
+		var n [8]byte
+		v.Write(strconv.AppendInt(n[:0], int64(secs), 10))
+		res.AppendHeader(sip.NewHeader("Contact", v.String()))
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(http1123)))
 	if err := r.Send(res); err != nil {
@@ -204,7 +211,8 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 		hdrExpires = time.Duration(n) * time.Second
 	}
 
-	var contacts []contactReq
+	var contactsBuf [2]contactReq // a phone registers one contact, mostly
+	contacts := contactsBuf[:0]
 	star := false
 	for _, h := range r.Headers() {
 		c, ok := h.(*sip.ContactHeader)

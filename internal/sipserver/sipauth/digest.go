@@ -93,7 +93,8 @@ func allows(c *endpoint.Credential, alg Algorithm) bool {
 // given its credentials: those some credential allows, SHA-256 first
 // (RFC 8760 §2.4). HA1-only credentials contribute MD5 only, so an endpoint
 // with an md5secret is never challenged with SHA-256 alone. Nil (the
-// Authenticator's default) is returned for no credentials.
+// Authenticator's default) is returned for no credentials. The slice is
+// shared: callers must not modify it.
 func ChallengeAlgorithms(creds []endpoint.Credential) []string {
 	var sha, md bool
 	for i := range creds {
@@ -103,14 +104,22 @@ func ChallengeAlgorithms(creds []endpoint.Credential) []string {
 	}
 	switch {
 	case sha && md:
-		return []string{"SHA-256", "MD5"}
+		return challengeBoth
 	case sha:
-		return []string{"SHA-256"}
+		return challengeSHA256
 	case md:
-		return []string{"MD5"}
+		return challengeMD5
 	}
 	return nil
 }
+
+// ChallengeAlgorithms' answers, shared (callers only read them): a slice
+// per challenge was an allocation per unauthenticated REGISTER.
+var (
+	challengeBoth   = []string{"SHA-256", "MD5"}
+	challengeSHA256 = []string{"SHA-256"}
+	challengeMD5    = []string{"MD5"}
+)
 
 // hashHex appends the lowercase hex hash of data to dst.
 func hashHex(alg Algorithm, dst, data []byte) []byte {

@@ -56,7 +56,7 @@ func (a *Authenticator) Verify(ctx context.Context, req *sip.Request, opts Optio
 	}
 	switch {
 	case seen == 0:
-		return Result{}, fmt.Errorf("%w: no %s header", ErrNoCredentials, name)
+		return Result{}, noCredentials(name)
 	case !found:
 		return Result{}, fmt.Errorf("%w: no %s for realm %q: %w", ErrInvalid, name, realm, firstErr)
 	}
@@ -184,4 +184,22 @@ func parseNC(s string) (uint32, bool) {
 		n = n<<4 | uint32(v)
 	}
 	return n, n != 0
+}
+
+// The errors of a request without credentials, made once: the first
+// REGISTER of every registration has none, and formatting the error was
+// five allocations of each.
+var (
+	errNoAuthorization      = fmt.Errorf("%w: no Authorization header", ErrNoCredentials)
+	errNoProxyAuthorization = fmt.Errorf("%w: no Proxy-Authorization header", ErrNoCredentials)
+)
+
+func noCredentials(header string) error {
+	switch header {
+	case "Authorization":
+		return errNoAuthorization
+	case "Proxy-Authorization":
+		return errNoProxyAuthorization
+	}
+	return fmt.Errorf("%w: no %s header", ErrNoCredentials, header)
 }

@@ -515,3 +515,26 @@ func TestAddrString(t *testing.T) {
 		t.Errorf("Addr.String: %v allocations", n)
 	}
 }
+
+// TestResponseToTag: patch 12's To tag is 128 random bits as 26 base32
+// characters, a new one per response; a 100 Trying gets none.
+func TestResponseToTag(t *testing.T) {
+	req := NewRequest(INVITE, Uri{User: "bob", Host: "127.0.0.1"})
+	req.AppendHeader(&ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.2", Port: 5070, Params: HeaderParams{{K: "branch", V: "z9hG4bK.1"}}})
+	req.AppendHeader(&FromHeader{Address: Uri{User: "alice", Host: "127.0.0.2"}, Params: HeaderParams{{K: "tag", V: "a"}}})
+	req.AppendHeader(&ToHeader{Address: Uri{User: "bob", Host: "127.0.0.1"}})
+	cid := CallIDHeader("c1")
+	req.AppendHeader(&cid)
+	req.AppendHeader(&CSeqHeader{SeqNo: 1, MethodName: INVITE})
+	seen := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		tag, ok := NewResponseFromRequest(req, 180, "Ringing", nil).To().Params.Get("tag")
+		if !ok || len(tag) != 26 || seen[tag] {
+			t.Fatalf("tag %q (present %v, seen %v)", tag, ok, seen[tag])
+		}
+		seen[tag] = true
+	}
+	if _, ok := NewResponseFromRequest(req, 100, "Trying", nil).To().Params.Get("tag"); ok {
+		t.Error("100 Trying with a To tag")
+	}
+}
