@@ -99,8 +99,14 @@ func (g *guard) Authenticate(ctx context.Context, r *sipserver.Request, ep *endp
 	if ep != nil && len(ep.Credentials) > 0 {
 		opts.Algorithms = sipauth.ChallengeAlgorithms(ep.Credentials)
 		opts.Realm = ep.Credentials[0].Realm
+		// A REGISTER for 1000 must prove 1000's password, not any user's.
+		opts.Credentials = ep.Credentials
 	}
-	res, err := a.Verify(context.WithValue(ctx, epKey{}, ep), r.Request, opts)
+	vctx := ctx
+	if opts.Credentials == nil {
+		vctx = context.WithValue(ctx, epKey{}, ep) // lookupFromContext's
+	}
+	res, err := a.Verify(vctx, r.Request, opts)
 	if err == nil {
 		return true
 	}

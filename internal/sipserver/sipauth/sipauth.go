@@ -231,6 +231,11 @@ type Options struct {
 	Algorithms []string
 	// Stale adds stale=true to the challenge (after ErrStale or ErrReplay).
 	Stale bool
+	// Credentials, when not nil, are the only ones Verify accepts (the
+	// credential whose Username the client sent), instead of asking
+	// Config.Lookup: a caller that already knows the endpoint saves the
+	// lookup's allocations per request.
+	Credentials []endpoint.Credential
 }
 
 func (a *Authenticator) realmFor(o *Options) string {

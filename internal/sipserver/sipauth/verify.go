@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/endpoint"
 )
 
 // Verify checks the Authorization (KindWWW) or Proxy-Authorization
@@ -110,7 +112,7 @@ func (a *Authenticator) Verify(ctx context.Context, req *sip.Request, opts Optio
 		Method: string(req.Method), URI: c.URI,
 		Nonce: c.Nonce, CNonce: c.CNonce, NC: c.NC, QOP: c.QOP,
 	}
-	creds, ok := a.lookup.LookupCredentials(ctx, c.Username)
+	creds, ok := a.credentials(ctx, c.Username, &opts)
 	if !ok || len(creds) == 0 {
 		a.burn(alg, c.Username, realm, &in)
 		return res, fmt.Errorf("%w: user %q realm %q", ErrUnknownUser, c.Username, realm)
@@ -202,4 +204,18 @@ func noCredentials(header string) error {
 		return errNoProxyAuthorization
 	}
 	return fmt.Errorf("%w: no %s header", ErrNoCredentials, header)
+}
+
+// credentials are the credentials username may authenticate with: among
+// opts.Credentials when the caller gave them, else from Config.Lookup.
+func (a *Authenticator) credentials(ctx context.Context, username string, opts *Options) ([]endpoint.Credential, bool) {
+	if opts.Credentials == nil {
+		return a.lookup.LookupCredentials(ctx, username)
+	}
+	for i := range opts.Credentials {
+		if opts.Credentials[i].Username == username {
+			return opts.Credentials[i : i+1], true
+		}
+	}
+	return nil, false
 }

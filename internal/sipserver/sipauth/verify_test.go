@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/endpoint"
 )
 
 const regURI = "sip:pbx.example.com"
@@ -410,5 +412,33 @@ func TestVerifyLenientURI(t *testing.T) {
 	c.NC = "00000002"
 	if _, err := h.auth.Verify(context.Background(), c.answer(t, regURI), Options{}); !errors.Is(err, ErrWrongPassword) {
 		t.Fatalf("wrong password with other uri: %v", err)
+	}
+}
+
+// TestVerifyOptionsCredentials: with Options.Credentials, Verify accepts
+// only those (the guard passes the endpoint's), not what Lookup knows, and
+// the error without credentials is still ErrNoCredentials.
+func TestVerifyOptionsCredentials(t *testing.T) {
+	h := newHarness(t, nil)
+	c := fromChallenge(t, h.auth.Challenge(newRequest(t, "REGISTER", regURI), Options{}), "MD5")
+	c.Username, c.Password, c.Method, c.URI, c.QOP = "alice", "wonderland", "REGISTER", regURI, "auth"
+
+	c.NC = "00000001"
+	only := Options{Credentials: []endpoint.Credential{{Username: "bob", Password: "builder"}}}
+	if _, err := h.auth.Verify(context.Background(), c.answer(t, regURI), only); !IsFailed(err) {
+		t.Fatalf("alice against bob's credentials: %v, want a failure", err)
+	}
+	c.NC = "00000002"
+	mine := Options{Credentials: []endpoint.Credential{{Username: "bob", Password: "builder"}, {Username: "alice", Password: "wonderland"}}}
+	if _, err := h.auth.Verify(context.Background(), c.answer(t, regURI), mine); err != nil {
+		t.Fatalf("alice against her own credentials: %v", err)
+	}
+	c.NC = "00000003"
+	wrong := Options{Credentials: []endpoint.Credential{{Username: "alice", Password: "other"}}}
+	if _, err := h.auth.Verify(context.Background(), c.answer(t, regURI), wrong); !IsFailed(err) {
+		t.Fatalf("a password Lookup would accept, not in Options: %v", err)
+	}
+	if _, err := h.auth.Verify(context.Background(), newRequest(t, "REGISTER", regURI), mine); !errors.Is(err, ErrNoCredentials) || err.Error() != "sipauth: no credentials: no Authorization header" {
+		t.Fatalf("no Authorization: %v", err)
 	}
 }

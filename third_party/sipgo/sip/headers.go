@@ -1203,6 +1203,23 @@ func (h *ReferredByHeader) Clone() *ReferredByHeader {
 // Copy all headers of one type from one message to another.
 // Appending to any headers that were already there.
 func CopyHeaders(name string, from, to Message) {
+	// gopbx patch: walk the headers instead of collecting the matches in
+	// a slice first (an allocation per response: its Via is copied so).
+	var hs *headers
+	switch m := from.(type) {
+	case *Request:
+		hs = &m.headers
+	case *Response:
+		hs = &m.headers
+	}
+	if hs != nil {
+		for _, h := range hs.headerOrder {
+			if asciiEqualFold(h.Name(), name) {
+				to.AppendHeader(h.headerClone())
+			}
+		}
+		return
+	}
 	for _, h := range from.GetHeaders(name) {
 		to.AppendHeader(h.headerClone())
 	}
