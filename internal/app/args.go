@@ -45,18 +45,7 @@ func splitPlain(s string, delim byte, n int) []string {
 		for scan < len(s) {
 			c := s[scan]
 			switch {
-			case c == '(':
-				paren++
-			case c == ')':
-				if paren > 0 {
-					paren--
-				}
-			case c == '[':
-				bracket++
-			case c == ']':
-				if bracket > 0 {
-					bracket--
-				}
+			case nest(c, &paren, &bracket):
 			case c == delim && paren == 0 && bracket == 0:
 				end, wasDelim = scan, scan
 				scan++
@@ -77,6 +66,28 @@ func splitPlain(s string, delim byte, n int) []string {
 	return out
 }
 
+// nest counts c into the depth of () and [] that keeps a delimiter from
+// splitting, and reports whether c was one of those.
+func nest(c byte, paren, bracket *int) bool {
+	switch c {
+	case '(':
+		*paren++
+	case ')':
+		if *paren > 0 {
+			*paren--
+		}
+	case '[':
+		*bracket++
+	case ']':
+		if *bracket > 0 {
+			*bracket--
+		}
+	default:
+		return false
+	}
+	return true
+}
+
 // splitQuoted is Split for a string with quotes or backslashes.
 func splitQuoted(s string, delim byte, n int, raw bool) []string {
 	var out []string
@@ -90,18 +101,7 @@ func splitQuoted(s string, delim byte, n int, raw bool) []string {
 		for scan < len(buf) {
 			c := buf[scan]
 			switch {
-			case c == '(':
-				paren++
-			case c == ')':
-				if paren > 0 {
-					paren--
-				}
-			case c == '[':
-				bracket++
-			case c == ']':
-				if bracket > 0 {
-					bracket--
-				}
+			case nest(c, &paren, &bracket):
 			case c == '"' && delim != '"':
 				quote = !quote
 				if !raw {

@@ -137,7 +137,7 @@ type Channel struct {
 	media     any
 	log       *slog.Logger // &logger
 	logger    slog.Logger
-	lh        chanLogHandler
+	lh        lazylog.Deferred
 	callID    string   // see SetCallID
 	finished  bool     // finish has run
 	onHangup  []func() // see OnHangup
@@ -225,40 +225,19 @@ func (c *Channel) SetCallID(id string) {
 	c.mu.Unlock()
 }
 
-// chanLogHandler is a channel's log handler: it holds nothing but the
-// channel until a record is logged, then hands over to a lazylog logger
-// with chan and call_id. Held in the channel, with the Logger, it saves
-// the six allocations per channel of a lazylog logger made at creation
-// and again when the driver added call_id.
-type chanLogHandler struct {
-	c    *Channel
-	next *slog.Logger
-}
-
-func (h *chanLogHandler) logger() *slog.Logger {
-	h.c.mu.Lock()
-	id := h.c.callID
-	h.c.mu.Unlock()
+// LogAttrs implements lazylog.Source: what the channel's logger adds to
+// each record (chan, and call_id once set). The logger is held in the
+// channel (lazylog.Deferred) and asks only when a record is logged, which
+// saves the six allocations per channel of a lazylog logger made at
+// creation and again when the driver added call_id.
+func (c *Channel) LogAttrs() []slog.Attr {
+	c.mu.Lock()
+	id := c.callID
+	c.mu.Unlock()
 	if id == "" {
-		return lazylog.With(h.next, slog.String("chan", h.c.name))
+		return []slog.Attr{slog.String("chan", c.name)}
 	}
-	return lazylog.With(h.next, slog.String("chan", h.c.name), slog.String("call_id", id))
-}
-
-func (h *chanLogHandler) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.next.Handler().Enabled(ctx, level)
-}
-
-func (h *chanLogHandler) Handle(ctx context.Context, rec slog.Record) error {
-	return h.logger().Handler().Handle(ctx, rec)
-}
-
-func (h *chanLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return h.logger().Handler().WithAttrs(attrs)
-}
-
-func (h *chanLogHandler) WithGroup(name string) slog.Handler {
-	return h.logger().Handler().WithGroup(name)
+	return []slog.Attr{slog.String("chan", c.name), slog.String("call_id", id)}
 }
 
 // State returns the call state.

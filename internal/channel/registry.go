@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gopbx/gopbx/internal/lazylog"
 )
 
 // Tech creates outbound channels for one technology ("PJSIP", "SIP").
@@ -137,7 +139,7 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 		// saves the buffer on every inbound channel.
 		c.events = make(chan Event, 16)
 	}
-	c.lh = chanLogHandler{c: c, next: r.log}
+	c.lh = lazylog.Deferred{Next: r.log, Src: c}
 	c.logger = *slog.New(&c.lh)
 	c.log = &c.logger
 	sh := r.shard(c)

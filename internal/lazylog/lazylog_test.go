@@ -56,3 +56,35 @@ func BenchmarkWithUnused(b *testing.B) {
 		}
 	})
 }
+
+type attrSource []slog.Attr
+
+func (a attrSource) LogAttrs() []slog.Attr { return a }
+
+// TestDeferred: a Deferred handler logs like With(Next, Src's attributes),
+// asks Src only when a record passes Enabled, and hands over on With.
+func TestDeferred(t *testing.T) {
+	var out strings.Builder
+	next := slog.New(slog.NewTextHandler(&out, nil))
+	asked := 0
+	src := countingSource{attrs: attrSource{slog.String("call_id", "c1")}, asked: &asked}
+	h := &Deferred{Next: next, Src: src}
+	l := slog.New(h)
+	l.Debug("off")
+	if asked != 0 {
+		t.Fatalf("Src asked for a disabled record")
+	}
+	l.Info("on", "k", 1)
+	l.With("leg", "a").WithGroup("g").Info("grouped", "x", 2)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "msg=on call_id=c1 k=1") || !strings.Contains(lines[1], "msg=grouped call_id=c1 leg=a g.x=2") {
+		t.Fatalf("lines %q", lines)
+	}
+}
+
+type countingSource struct {
+	attrs attrSource
+	asked *int
+}
+
+func (c countingSource) LogAttrs() []slog.Attr { *c.asked++; return c.attrs }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/lazylog"
 )
 
 // Handler serves one SIP request. It must send the final response through
@@ -40,7 +42,8 @@ type Request struct {
 	// Log points at logger, whose handler is lh: no allocation per
 	// request for a logger most requests never use (see setLog).
 	logger slog.Logger
-	lh     requestLogHandler
+	lh     lazylog.Deferred
+	logSrc string
 }
 
 // Waited is how long the request waited inside gopbx between the arrival

@@ -392,42 +392,19 @@ func (s *Server) udpConn(local string) net.PacketConn {
 
 // setLog gives r its logger: call_id, method and src on every record, as
 // lazylog.With(s.log, ...) would, but held in r itself and formatted only
-// when a record is logged. As a lazylog logger it cost three allocations
-// per request (the attributes, the handler and the Logger), ~18 per B2BUA
-// call, for loggers that log nothing unless something goes wrong.
+// when a record is logged (lazylog.Deferred, r.LogAttrs). As a lazylog
+// logger it cost three allocations per request, ~18 per B2BUA call, for
+// loggers that log nothing unless something goes wrong.
 func (r *Request) setLog(s *Server, src string) {
-	r.lh = requestLogHandler{next: s.log, req: r.Request, src: src}
+	r.logSrc = src
+	r.lh = lazylog.Deferred{Next: s.log, Src: r}
 	r.logger = *slog.New(&r.lh)
 	r.Log = &r.logger
 }
 
-// requestLogHandler holds a request's attributes until a record is logged
-// or the logger is extended (With, WithGroup): then it hands over to a
-// lazylog logger carrying them.
-type requestLogHandler struct {
-	next *slog.Logger
-	req  *sip.Request
-	src  string
-}
-
-func (h *requestLogHandler) logger() *slog.Logger {
-	return lazylog.With(h.next, slog.String("call_id", callID(h.req)), slog.String("method", string(h.req.Method)), slog.String("src", h.src))
-}
-
-func (h *requestLogHandler) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.next.Handler().Enabled(ctx, level)
-}
-
-func (h *requestLogHandler) Handle(ctx context.Context, rec slog.Record) error {
-	return h.logger().Handler().Handle(ctx, rec)
-}
-
-func (h *requestLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return h.logger().Handler().WithAttrs(attrs)
-}
-
-func (h *requestLogHandler) WithGroup(name string) slog.Handler {
-	return h.logger().Handler().WithGroup(name)
+// LogAttrs implements lazylog.Source: what r.Log adds to each record.
+func (r *Request) LogAttrs() []slog.Attr {
+	return []slog.Attr{slog.String("call_id", callID(r.Request)), slog.String("method", string(r.Method)), slog.String("src", r.logSrc)}
 }
 
 // serve is sipgo's entry point for every request.

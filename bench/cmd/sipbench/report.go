@@ -248,14 +248,7 @@ func (r *results) workloadMarkdown(b *strings.Builder, w *workloadResult) {
 	// The cost at one rate both ran clean compares like with like: a row
 	// per server gopbx is compared with.
 	for _, o := range others {
-		common := 0
-		for _, a := range g.Steps {
-			for _, c := range o.Steps {
-				if a.Clean && c.Clean && a.Target == c.Target && a.Target > common {
-					common = a.Target
-				}
-			}
-		}
+		common := highestCommonClean(g, o)
 		if common == 0 {
 			continue
 		}
@@ -442,14 +435,7 @@ func (r *results) proxyContext(g *serverResult) string {
 	if k == nil {
 		return ""
 	}
-	common := 0
-	for _, a := range g.Steps {
-		for _, c := range k.Steps {
-			if a.Clean && c.Clean && a.Target == c.Target && a.Target > common {
-				common = a.Target
-			}
-		}
-	}
+	common := highestCommonClean(g, k)
 	if common == 0 {
 		return ""
 	}
@@ -459,4 +445,18 @@ func (r *results) proxyContext(g *serverResult) string {
 	}
 	return fmt.Sprintf("Same run, same CPUs, at %s call/s (the highest step both ran clean): gopbx's B2BUA %.3f ms CPU per call, Kamailio as a stateful proxy (below; it does less per call: one transaction layer, no second dialog, media, CDR or dialplan) %.3f ms (gopbx/Kamailio %.2f).",
 		thousands(float64(common)), ga.CPUmsPerOp, ka.CPUmsPerOp, ga.CPUmsPerOp/ka.CPUmsPerOp)
+}
+
+// highestCommonClean is the highest step rate both servers ran clean, 0
+// if none: where their costs compare like with like.
+func highestCommonClean(a, b *serverResult) int {
+	common := 0
+	for _, x := range a.Steps {
+		for _, y := range b.Steps {
+			if x.Clean && y.Clean && x.Target == y.Target && x.Target > common {
+				common = x.Target
+			}
+		}
+	}
+	return common
 }
