@@ -135,8 +135,7 @@ type Channel struct {
 	account   string
 	language  string
 	media     any
-	log       *slog.Logger // &logger
-	logger    slog.Logger
+	logger    slog.Logger // Log; its handler is lh
 	lh        lazylog.Deferred
 	callID    string   // see SetCallID
 	finished  bool     // finish has run
@@ -215,7 +214,7 @@ func (c *Channel) Post(ev Event) {
 
 // Log is the channel's logger, carrying its name (chan) and, once the
 // driver has set it, its call_id.
-func (c *Channel) Log() *slog.Logger { return c.log }
+func (c *Channel) Log() *slog.Logger { return &c.logger }
 
 // SetCallID adds call_id to what the channel's logger carries (the SIP
 // driver's Call-ID of the leg).

@@ -141,7 +141,6 @@ func (r *Registry) New(tech, resource string, dir Direction, d Driver) *Channel 
 	}
 	c.lh = lazylog.Deferred{Next: r.log, Src: c}
 	c.logger = *slog.New(&c.lh)
-	c.log = &c.logger
 	sh := r.shard(c)
 	sh.mu.Lock()
 	sh.m[c] = struct{}{}

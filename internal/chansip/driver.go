@@ -57,20 +57,19 @@ type Guard interface {
 
 // Driver is the SIP technology ("PJSIP" and "SIP" share it).
 type Driver struct {
-	srv    *sipserver.Server
-	reg    *channel.Registry
-	store  location.Store
-	guard  Guard
-	dp     Dialplan
-	run    Runner
-	log    *slog.Logger
-	cfg    atomic.Pointer[Config]
-	ua     *sipgo.DialogUA
-	legs   sync.Map // dialog ID → *leg
-	perEP  sync.Map // endpoint key → *atomic.Int64, calls in progress (call-limit)
-	calls  atomic.Int64
-	closed atomic.Bool
-	// shutdown is closed by Shutdown, after closed is set.
+	srv   *sipserver.Server
+	reg   *channel.Registry
+	store location.Store
+	guard Guard
+	dp    Dialplan
+	run   Runner
+	log   *slog.Logger
+	cfg   atomic.Pointer[Config]
+	ua    *sipgo.DialogUA
+	legs  sync.Map // dialog ID → *leg
+	perEP sync.Map // endpoint key → *atomic.Int64, calls in progress (call-limit)
+	calls atomic.Int64
+	// shutdown is closed by Shutdown: new calls are refused from then on.
 	shutdown     chan struct{}
 	shutdownOnce sync.Once
 	media        atomic.Pointer[media.Manager]
@@ -179,7 +178,7 @@ func (d *Driver) onInvite(ctx context.Context, r *sipserver.Request) {
 		d.onReinvite(ctx, r)
 		return
 	}
-	if d.closed.Load() {
+	if d.shuttingDown() {
 		r.Respond(503, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
 		return
 	}
@@ -566,9 +565,18 @@ func addSessionTimer(req *sip.Request, res *sip.Response) {
 	}
 }
 
+// shuttingDown reports whether Shutdown has been called.
+func (d *Driver) shuttingDown() bool {
+	select {
+	case <-d.shutdown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Shutdown refuses new calls and hangs up the ones in progress.
 func (d *Driver) Shutdown(ctx context.Context) {
-	d.closed.Store(true)
 	d.shutdownOnce.Do(func() { close(d.shutdown) })
 	for _, ch := range d.reg.Channels() {
 		ch.Hangup(channel.CauseNormalClearing)
