@@ -38,8 +38,6 @@ type guard struct {
 	overloaded atomic.Int64
 }
 
-type epKey struct{}
-
 func newGuard(log *slog.Logger, cfg *pbxconf.PBX) (*guard, error) {
 	g := &guard{log: log.With("component", "auth"), secret: make([]byte, 32)}
 	g.shield = security.New(security.Defaults(), log.With("component", "security"), nil)
@@ -59,7 +57,7 @@ func (g *guard) update(cfg *pbxconf.PBX) error {
 	a, err := sipauth.New(sipauth.Config{
 		Realm:  cfg.Realm,
 		Secret: g.secret,
-		Lookup: sipauth.LookupFunc(lookupFromContext),
+		Lookup: sipauth.LookupFunc(knowsNobody),
 	})
 	if err != nil {
 		return fmt.Errorf("pbx: authentication: %w", err)
@@ -69,19 +67,11 @@ func (g *guard) update(cfg *pbxconf.PBX) error {
 	return nil
 }
 
-// lookupFromContext returns the credentials of the endpoint the request is
-// for: a REGISTER for 1000 must prove 1000's password, not any user's.
-func lookupFromContext(ctx context.Context, username string) ([]endpoint.Credential, bool) {
-	ep, _ := ctx.Value(epKey{}).(*endpoint.Endpoint)
-	if ep == nil {
-		return nil, false
-	}
-	c, ok := ep.Credential(username)
-	if !ok {
-		return nil, false
-	}
-	return []endpoint.Credential{c}, true
-}
+// knowsNobody is the authenticator's Lookup: Authenticate always hands
+// Verify the credentials of the endpoint the request is for
+// (Options.Credentials), so that a REGISTER for 1000 must prove 1000's
+// password, not any user's.
+func knowsNobody(context.Context, string) ([]endpoint.Credential, bool) { return nil, false }
 
 // Authenticate implements registrar.Guard.
 func (g *guard) Authenticate(ctx context.Context, r *sipserver.Request, ep *endpoint.Endpoint) bool {
@@ -96,17 +86,13 @@ func (g *guard) Authenticate(ctx context.Context, r *sipserver.Request, ep *endp
 	if ep != nil && ep.Tech == endpoint.TechSIP {
 		opts.Kind = sipauth.KindAuto
 	}
+	opts.Credentials = []endpoint.Credential{} // no endpoint: nobody's password will do
 	if ep != nil && len(ep.Credentials) > 0 {
 		opts.Algorithms = sipauth.ChallengeAlgorithms(ep.Credentials)
 		opts.Realm = ep.Credentials[0].Realm
-		// A REGISTER for 1000 must prove 1000's password, not any user's.
 		opts.Credentials = ep.Credentials
 	}
-	vctx := ctx
-	if opts.Credentials == nil {
-		vctx = context.WithValue(ctx, epKey{}, ep) // lookupFromContext's
-	}
-	res, err := a.Verify(vctx, r.Request, opts)
+	res, err := a.Verify(ctx, r.Request, opts)
 	if err == nil {
 		return true
 	}

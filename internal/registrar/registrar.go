@@ -279,7 +279,7 @@ func (rg *Registrar) apply(ctx context.Context, r *sipserver.Request, p *Policy,
 		path = strings.Join(ps, ",")
 	}
 	now := rg.now()
-	transport := lowerTransport(r.Transport())
+	transport := sip.NetworkToLower(r.Transport()) // no allocation for UDP, TCP, TLS, WS, WSS
 	local := r.LocalAddr()
 
 	if len(contacts) == 0 && !star {
@@ -404,21 +404,3 @@ func (rg *Registrar) ExpireLoop(ctx context.Context, every time.Duration) {
 }
 
 var _ sipserver.Handler = (*Registrar)(nil)
-
-// lowerTransport is strings.ToLower without an allocation for the
-// transports sipgo names in upper case.
-func lowerTransport(t string) string {
-	switch t {
-	case "UDP":
-		return "udp"
-	case "TCP":
-		return "tcp"
-	case "TLS":
-		return "tls"
-	case "WS":
-		return "ws"
-	case "WSS":
-		return "wss"
-	}
-	return strings.ToLower(t)
-}
